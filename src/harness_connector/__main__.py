@@ -1,0 +1,3 @@
+from harness_connector.cli import main
+
+main()

@@ -1,0 +1,22 @@
+"""The `harness-connector` command line: one module per command group, registered here."""
+
+from __future__ import annotations
+
+import typer
+
+from harness_connector.cli import describe, url
+
+app = typer.Typer(
+    name="harness-connector",
+    help="An MCP server for Harness CI/CD that keeps history and answers with analysis.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+
+for _module in (describe, url):
+    _module.register(app)
+
+
+def main() -> None:
+    """Entry point of the `harness-connector` script."""
+    app()
