@@ -3,8 +3,8 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable
-from email.utils import format_datetime
 from datetime import UTC, datetime
+from email.utils import format_datetime
 
 import httpx2
 import pytest
@@ -193,7 +193,9 @@ async def test_do_not_retry_operations_are_sent_exactly_once() -> None:
 
     async with make_client(handler) as client:
         with pytest.raises(HarnessUnavailableError) as caught:
-            await client.request("POST", "/pipeline/api/pipeline/execute/p1", content="", retry=RetryPolicy.DO_NOT_RETRY)
+            await client.request(
+                "POST", "/pipeline/api/pipeline/execute/p1", content="", retry=RetryPolicy.DO_NOT_RETRY
+            )
     assert calls == 1
     assert caught.value.status_code == 503
 
@@ -419,9 +421,7 @@ async def test_a_base_url_ending_in_gateway_does_not_double_the_gateway_prefix()
         seen.append(request.url.path)
         return httpx2.Response(200, json={})
 
-    client = HarnessClient(
-        "https://app.harness.io/gateway", api_key=KEY, transport=httpx2.MockTransport(handler)
-    )
+    client = HarnessClient("https://app.harness.io/gateway", api_key=KEY, transport=httpx2.MockTransport(handler))
     async with client:
         await client.request("GET", "/gateway/log-service/blob")
     assert seen == ["/gateway/log-service/blob"]
@@ -446,9 +446,9 @@ async def test_unauthenticated_streams_send_no_harness_headers() -> None:
         seen.append(request)
         return httpx2.Response(200, content=b"abc")
 
-    async with make_client(handler) as client:
-        async with client.stream("GET", "https://storage.example.com/logs.zip?sig=1", authenticated=False) as chunks:
-            body = b"".join([chunk async for chunk in chunks])
+    link = "https://storage.example.com/logs.zip?sig=1"
+    async with make_client(handler) as client, client.stream("GET", link, authenticated=False) as chunks:
+        body = b"".join([chunk async for chunk in chunks])
     assert body == b"abc"
     assert "x-api-key" not in seen[0].headers
     assert "harness-account" not in seen[0].headers

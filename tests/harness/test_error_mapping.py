@@ -76,8 +76,13 @@ def test_the_most_specific_response_message_becomes_the_cause() -> None:
 
 def test_a_rest_response_with_only_response_messages_still_explains_itself() -> None:
     body = json.dumps(
-        {"metaData": None, "resource": None, "responseMessages": [{"code": "INVALID_REQUEST", "level": "ERROR",
-                                                                   "message": "Delegate filter is invalid"}]}
+        {
+            "metaData": None,
+            "resource": None,
+            "responseMessages": [
+                {"code": "INVALID_REQUEST", "level": "ERROR", "message": "Delegate filter is invalid"}
+            ],
+        }
     ).encode()
     error = error_from_response(400, body)
     assert isinstance(error, HarnessInvalidRequestError)

@@ -26,7 +26,11 @@ def test_an_ng_page_response_is_read_from_content_total_items_and_page_index() -
 
 def test_a_v1_bare_array_takes_its_totals_from_headers() -> None:
     page = parse_page(
-        PagingStyle.V1_ARRAY, [{"identifier": "p"}], page=0, size=1, headers={"X-Total-Elements": "4", "X-Page-Count": "4"}
+        PagingStyle.V1_ARRAY,
+        [{"identifier": "p"}],
+        page=0,
+        size=1,
+        headers={"X-Total-Elements": "4", "X-Page-Count": "4"},
     )
     assert page == Page(items=[{"identifier": "p"}], page=0, size=1, total_items=4, total_pages=4)
     assert page.has_more

@@ -163,7 +163,13 @@ class HarnessClient:
             try:
                 self.requests_made += 1
                 response = await self._http.request(
-                    method, url, params=query, json=json, content=body, headers=headers, timeout=self.timeout_s
+                    method,
+                    url,
+                    params=tuple(query),
+                    json=json,
+                    content=body,
+                    headers=headers,
+                    timeout=self.timeout_s,
                 )
             except httpx2.TimeoutException:
                 failure: HarnessError = HarnessUnavailableError(
@@ -216,11 +222,13 @@ class HarnessClient:
             url, query, headers = path_or_url, list(_as_pairs(params)), {}
         await self._bucket.acquire()
         self.requests_made += 1
-        request = self._http.build_request(method, url, params=query, headers=headers, timeout=self.timeout_s)
+        request = self._http.build_request(method, url, params=tuple(query), headers=headers, timeout=self.timeout_s)
         try:
             response = await self._http.send(request, stream=True)
         except httpx2.TimeoutException as exc:
-            raise HarnessUnavailableError(f"no answer within {self.timeout_s:g}s", method=method, path=_shown(url)) from exc
+            raise HarnessUnavailableError(
+                f"no answer within {self.timeout_s:g}s", method=method, path=_shown(url)
+            ) from exc
         except httpx2.TransportError as exc:
             raise HarnessUnavailableError(
                 f"could not reach the server ({type(exc).__name__})", method=method, path=_shown(url)
@@ -295,7 +303,9 @@ class HarnessClient:
         given = list(_as_pairs(params))
         names = {name for name, _ in given}
         account_param = _account_param_name(path)
-        query = [(n, v) for n, v in ((account_param, self.account_id), ("routingId", self.account_id)) if n not in names]
+        query = [
+            (n, v) for n, v in ((account_param, self.account_id), ("routingId", self.account_id)) if n not in names
+        ]
         headers = {
             "x-api-key": self._key.get_secret_value(),
             "Harness-Account": self.account_id,

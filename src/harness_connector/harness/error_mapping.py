@@ -84,7 +84,9 @@ def error_from_response(
             method=method,
             path=path,
         )
-    return cls(message, status_code=status, code=code, cause=cause, correlation_id=correlation_id, method=method, path=path)
+    return cls(
+        message, status_code=status, code=code, cause=cause, correlation_id=correlation_id, method=method, path=path
+    )
 
 
 def _exception_class(status: int, code: str | None) -> type[HarnessError]:

@@ -29,7 +29,7 @@ import zipfile
 from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import parse_qsl, urljoin, urlsplit
 
 import anyio
 
@@ -342,14 +342,16 @@ class LogService:
         )
 
     async def _save(self, link: str, target: Path) -> Path:
-        url = urljoin(self._client.base_url + "/", link)
-        if urlsplit(url).scheme not in ("http", "https"):
+        parts = urlsplit(urljoin(self._client.base_url + "/", link))
+        if parts.scheme not in ("http", "https"):
             raise _unavailable("the log service sent a download link that is not an http(s) URL")
+        # The signature lives in the link's query; pass it as params so the HTTP layer cannot drop it.
+        url, params = parts._replace(query="", fragment="").geturl(), parse_qsl(parts.query, keep_blank_values=True)
         target.parent.mkdir(parents=True, exist_ok=True)
         part = target.with_name(target.name + ".part")
         try:
             # Pre-signed cloud-storage links must get no Harness headers: authenticated=False.
-            async with self._client.stream("GET", url, authenticated=False) as chunks:
+            async with self._client.stream("GET", url, params=params, authenticated=False) as chunks:
                 with part.open("wb") as out:
                     async for chunk in chunks:
                         out.write(chunk)

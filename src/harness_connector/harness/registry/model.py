@@ -8,6 +8,7 @@ retried create or run can do the thing twice.
 
 from __future__ import annotations
 
+import copy
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -206,12 +207,10 @@ class Operation:
             # An empty YAML body is meaningful: pipeline execute ignores input sets when the body is absent.
             text = body if isinstance(body, str) else _to_yaml(body) if body is not None else ""
             return None, text, "application/yaml"
-        payload: Any = dict(self.static_body) if self.static_body is not None else None
-        if body is not None:
-            if isinstance(body, Mapping) and payload is not None:
-                payload.update(body)
-            else:
-                payload = body
+        payload: Any = body
+        if self.static_body is not None:
+            # Fixed fields win over the caller's: an `approve` must never become a reject through its body.
+            payload = {**(body if isinstance(body, Mapping) else {}), **copy.deepcopy(dict(self.static_body))}
         if self.body_wrapper and isinstance(payload, Mapping) and self.body_wrapper not in payload:
             payload = {self.body_wrapper: payload}
         return (payload if payload is not None else {}), None, "application/json"
@@ -292,4 +291,6 @@ class ResourceType:
             return self.operations[name]
         except KeyError:
             supported = ", ".join(sorted(self.operations))
-            raise UsageError(f"resource type '{self.name}' has no operation '{name}'; it supports: {supported}") from None
+            raise UsageError(
+                f"resource type '{self.name}' has no operation '{name}'; it supports: {supported}"
+            ) from None

@@ -25,7 +25,12 @@ _PIPELINE_PATH = {"pipelineIdentifier": "pipeline_id"}
 # Git-backed (remote) entities are read from a branch of a repository through a connector.
 _GIT_READ = {"branch": "branch", "repoName": "repo_name", "storeType": "store_type", "connectorRef": "connector_ref"}
 _GIT_WRITE = {**_GIT_READ, "filePath": "file_path", "commitMsg": "commit_msg"}
-_GIT_UPDATE = {"branch": "branch", "commitMsg": "commit_msg", "lastObjectId": "last_object_id", "lastCommitId": "last_commit_id"}
+_GIT_UPDATE = {
+    "branch": "branch",
+    "commitMsg": "commit_msg",
+    "lastObjectId": "last_object_id",
+    "lastCommitId": "last_commit_id",
+}
 _GIT_DELETE = {"branch": "branch", "filePath": "file_path", "commitMsg": "commit_msg", "lastObjectId": "last_object_id"}
 _PIPELINE_UI = "pipelines/{pipeline_id}/pipeline-studio"
 
@@ -115,7 +120,7 @@ PIPELINE_V1 = ResourceType(
     name="pipeline_v1",
     display_name="Pipeline (v1 API)",
     toolset=TOOLSET,
-    description="A pipeline through the newer v1 API: snake_case JSON, the YAML in pipeline_yaml, recent runs in lists.",
+    description="A pipeline through the newer v1 API: snake_case JSON, YAML in pipeline_yaml, recent runs in lists.",
     scope=Scope.PROJECT,
     identifier_fields=("pipeline_id",),
     operations=operations(
@@ -229,7 +234,7 @@ INPUT_SET = ResourceType(
     name="input_set",
     display_name="Input Set",
     toolset=TOOLSET,
-    description="Saved values for a pipeline's runtime inputs, reusable when running it (overlay sets combine several).",
+    description="Saved values for a pipeline's runtime inputs, reused when running it (overlay sets combine several).",
     scope=Scope.PROJECT,
     identifier_fields=("pipeline_id", "input_set_id"),
     operations=operations(
@@ -289,7 +294,9 @@ INPUT_SET = ResourceType(
     fields=("identifier", "name", "pipelineIdentifier", "inputSetType", "description", "isOutdated", "lastUpdatedAt"),
     filters=(
         FieldSpec(name="pipeline_id", description="The pipeline whose input sets to list.", required=True),
-        FieldSpec(name="input_set_type", description="Kind of input set.", enum=("ALL", "INPUT_SET", "OVERLAY_INPUT_SET")),
+        FieldSpec(
+            name="input_set_type", description="Kind of input set.", enum=("ALL", "INPUT_SET", "OVERLAY_INPUT_SET")
+        ),
         FieldSpec(name="search_term", description="Matches input set name or identifier."),
     ),
     ui_path="pipelines/{pipeline_id}/input-sets",
@@ -334,7 +341,7 @@ TRIGGER = ResourceType(
             method="POST",
             path="/pipeline/api/triggers",
             policy=CREATE,
-            description="Create a trigger from its YAML (a 'trigger:' document with source and inputYaml or inputSetRefs).",
+            description="Create a trigger from a 'trigger:' YAML document (source, then inputYaml or inputSetRefs).",
             query_params=_FOR_TARGET,
             body=BodyKind.YAML,
             required=("pipeline_id", "body"),

@@ -155,7 +155,9 @@ PROJECT = ResourceType(
     ),
     filters=(
         FieldSpec(name="search_term", description="Matches project name or identifier."),
-        FieldSpec(name="has_module", description="Only projects with (true) or without (false) module.", type="boolean"),
+        FieldSpec(
+            name="has_module", description="Only projects with (true) or without (false) module.", type="boolean"
+        ),
         FieldSpec(name="module", description="The module has_module refers to.", enum=("CD", "CI", "CF", "CE", "CV")),
     ),
     id_field="project.identifier",

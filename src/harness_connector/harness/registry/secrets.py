@@ -23,7 +23,7 @@ SECRET = ResourceType(
     display_name="Secret",
     toolset=TOOLSET,
     description=(
-        "A secret text, file, SSH key or WinRM credential that pipelines read as <+secrets.getValue(\"id\")>; "
+        'A secret text, file, SSH key or WinRM credential that pipelines read as <+secrets.getValue("id")>; '
         "its value is never returned."
     ),
     scope=Scope.PROJECT,
@@ -35,7 +35,7 @@ SECRET = ResourceType(
             method="POST",
             path="/ng/api/v2/secrets/list/secrets",
             policy=READ,
-            description="List secrets; the body may add secretTypes[] (SecretText, SecretFile, SSHKey, WinRmCredentials).",
+            description="List secrets; the body may add secretTypes[] such as SecretText, SecretFile, SSHKey.",
             query_params={"searchTerm": "search_term"},
             body=BodyKind.JSON,
             static_body={"filterType": "Secret"},

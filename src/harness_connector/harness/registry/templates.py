@@ -37,7 +37,7 @@ TEMPLATE = ResourceType(
             method="POST",
             path="/template/api/templates/list",
             policy=READ,
-            description="List templates, one row per version; the body may add templateEntityTypes[] (Step, Stage, ...).",
+            description="List templates, a row per version; the body may add templateEntityTypes[] (Step, Stage, ...).",
             query_params={"searchTerm": "search_term"},
             # The list type picks which versions come back (Stable, LastUpdated, All); the official server sends All.
             static_query={"templateListType": "All"},
