@@ -450,5 +450,6 @@ async def test_unauthenticated_streams_send_no_harness_headers() -> None:
     async with make_client(handler) as client, client.stream("GET", link, authenticated=False) as chunks:
         body = b"".join([chunk async for chunk in chunks])
     assert body == b"abc"
+    assert str(seen[0].url) == link
     assert "x-api-key" not in seen[0].headers
     assert "harness-account" not in seen[0].headers

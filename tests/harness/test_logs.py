@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import io
 import json
 import zipfile
 from collections.abc import AsyncIterator, Callable
@@ -18,13 +17,9 @@ from harness_connector.errors import (
     UsageError,
 )
 from harness_connector.harness.client import HarnessClient
-from harness_connector.harness.logs import (
-    LogService,
-    iter_zip_logs,
-    parse_log_lines,
-    parse_log_text,
-    strip_ansi,
-)
+from harness_connector.harness.logs import LogService, iter_zip_logs, parse_log_lines, parse_log_text, strip_ansi
+
+pytestmark = pytest.mark.anyio
 
 KEY = "pat.acct1.tok.secret"
 PREFIX = "accountId:acct1/orgId:default/projectId:demo/pipelineId:build/runSequence:7/level0:pipeline"
@@ -49,9 +44,13 @@ def entry(out: str, *, level: str = "INFO", pos: int = 0, ascii_only: bool = Tru
     return (json.dumps(line, ensure_ascii=ascii_only) + "\n").encode()
 
 
-async def chunked(data: bytes, size: int) -> AsyncIterator[bytes]:
-    for start in range(0, len(data), size):
-        yield data[start : start + size]
+async def stream(chunks: list[bytes]) -> AsyncIterator[bytes]:
+    for chunk in chunks:
+        yield chunk
+
+
+def chunked(data: bytes, size: int) -> AsyncIterator[bytes]:
+    return stream([data[start : start + size] for start in range(0, len(data), size)])
 
 
 async def parse(data: bytes, size: int = 65536, **kwargs: int) -> list[LogLine]:
@@ -65,7 +64,6 @@ def texts(lines: list[LogLine]) -> list[str]:
 # ---- parsing ---------------------------------------------------------------------------------------------
 
 
-@pytest.mark.anyio
 async def test_json_lines_become_numbered_lines_with_level_time_and_no_ansi_or_trailing_newline() -> None:
     data = entry("\x1b[32mStarting step\x1b[0m\n", pos=0) + entry("\x1b[1;31mboom\x1b[0m\n", level="error", pos=1)
 
@@ -77,24 +75,18 @@ async def test_json_lines_become_numbered_lines_with_level_time_and_no_ansi_or_t
     ]
 
 
-@pytest.mark.anyio
 async def test_chunks_split_mid_line_and_mid_utf8_character_give_the_same_lines() -> None:
     data = entry("héllo wörld ✓ 日本\n", pos=0, ascii_only=False) + b"plain \xc3\xbcn\xc3\xafc\xc3\xb6de text\n"
     whole = await parse(data)
 
     split_in_char = data.index("✓".encode()) + 1
     halves = [data[:split_in_char], data[split_in_char:]]
-    by_halves = [line async for line in parse_log_lines(chunked_list(halves))]
+    by_halves = [line async for line in parse_log_lines(stream(halves))]
     by_bytes = await parse(data, size=1)
 
     assert texts(whole) == ["héllo wörld ✓ 日本", "plain ünïcöde text"]
     assert by_halves == whole
     assert by_bytes == whole
-
-
-async def chunked_list(chunks: list[bytes]) -> AsyncIterator[bytes]:
-    for chunk in chunks:
-        yield chunk
 
 
 def test_every_kind_of_ansi_escape_is_stripped() -> None:
@@ -111,7 +103,6 @@ def test_every_kind_of_ansi_escape_is_stripped() -> None:
     assert {raw: strip_ansi(raw) for raw in samples} == samples
 
 
-@pytest.mark.anyio
 async def test_non_json_lines_and_json_without_out_are_kept_as_plain_info_text() -> None:
     data = b"+ make build\n" + entry("ok\n") + b'{"message": "not a log entry"}\n' + b"[1, 2]\n"
 
@@ -125,48 +116,31 @@ async def test_non_json_lines_and_json_without_out_are_kept_as_plain_info_text()
     ]
 
 
-@pytest.mark.anyio
 async def test_a_truncated_last_line_without_newline_is_yielded_as_text() -> None:
     data = entry("done\n") + b'{"level":"ERROR","pos":2,"out":"half a li'
 
     lines = await parse(data, size=7)
 
     assert texts(lines) == ["done", '{"level":"ERROR","pos":2,"out":"half a li']
-    assert lines[1].level == "INFO"
-    assert lines[1].number == 2
+    assert (lines[1].level, lines[1].number) == ("INFO", 2)
+    complete = await parse(entry("last", level="WARN").rstrip(b"\n"))
+    assert [(line.text, line.level) for line in complete] == [("last", "WARN")]
 
 
-@pytest.mark.anyio
-async def test_a_complete_last_json_line_without_newline_is_parsed() -> None:
-    lines = await parse(entry("last", level="WARN").rstrip(b"\n"))
-
-    assert [(line.text, line.level) for line in lines] == [("last", "WARN")]
-
-
-@pytest.mark.anyio
-async def test_blank_lines_are_skipped_and_numbering_stays_consecutive() -> None:
-    data = b"\n\n" + entry("one\n") + b"   \n\r\n" + entry("two\n") + b"\n"
+async def test_blank_lines_are_skipped_but_an_empty_out_is_kept_and_numbering_stays_consecutive() -> None:
+    data = b"\n\n" + entry("one\n") + b"   \n\r\n" + entry("\n") + entry("two\n") + b"\n"
 
     lines = await parse(data)
 
-    assert [(line.number, line.text) for line in lines] == [(1, "one"), (2, "two")]
+    assert [(line.number, line.text) for line in lines] == [(1, "one"), (2, ""), (3, "two")]
 
 
-@pytest.mark.anyio
-async def test_an_empty_out_is_kept_as_an_empty_log_line() -> None:
-    lines = await parse(entry("first\n") + entry("\n") + entry("third\n"))
-
-    assert texts(lines) == ["first", "", "third"]
-
-
-@pytest.mark.anyio
 async def test_a_multi_line_out_stays_one_log_line_and_crlf_is_normalised() -> None:
     lines = await parse(entry("Traceback:\r\n  File x.py\n  boom\r\n") + b"plain with crlf\r\n")
 
     assert texts(lines) == ["Traceback:\n  File x.py\n  boom", "plain with crlf"]
 
 
-@pytest.mark.anyio
 async def test_a_huge_json_line_is_cut_with_a_marker_and_keeps_its_level_and_start() -> None:
     huge = entry("x" * 200_000 + "\n", level="error", pos=1)
     data = huge + entry("after\n", pos=2)
@@ -181,7 +155,6 @@ async def test_a_huge_json_line_is_cut_with_a_marker_and_keeps_its_level_and_sta
     assert (lines[1].number, lines[1].text) == (2, "after")
 
 
-@pytest.mark.anyio
 async def test_a_long_plain_line_is_cut_at_the_byte_limit_even_when_it_arrives_in_one_chunk() -> None:
     data = b"abcdefghij\nnext\n"
 
@@ -190,18 +163,10 @@ async def test_a_long_plain_line_is_cut_at_the_byte_limit_even_when_it_arrives_i
 
     assert texts(streamed) == ["abcd [... line cut, 6 more bytes not shown]", "next"]
     assert single_chunk == streamed
+    mid_character = await parse("ab✓cd\n".encode(), max_line_bytes=4)  # the check mark takes bytes 2..4
+    assert texts(mid_character) == ["ab [... line cut, 3 more bytes not shown]"]
 
 
-@pytest.mark.anyio
-async def test_a_cut_inside_a_multibyte_character_drops_the_partial_character() -> None:
-    data = "ab✓cd\n".encode()  # the check mark takes bytes 2..4
-
-    lines = await parse(data, max_line_bytes=4)
-
-    assert texts(lines) == ["ab [... line cut, 3 more bytes not shown]"]
-
-
-@pytest.mark.anyio
 async def test_a_cut_json_line_recovers_out_even_when_cut_inside_an_escape() -> None:
     line = b'{"level":"WARN","pos":1,"out":"caf\\u00e9 \\u00e9\\u00e9\\u00e9"}\n'
     cut_at = line.index(b"\\u00e9 ") + 18  # inside the third escape
@@ -214,7 +179,7 @@ async def test_a_cut_json_line_recovers_out_even_when_cut_inside_an_escape() -> 
 
 
 def test_parse_log_text_reads_plain_and_json_lines_like_the_stream_parser() -> None:
-    text = "plain start\n\n" + entry("\x1b[33mwarned\x1b[0m\n", level="warn").decode() + "tail without newline"
+    text = "\ufeffplain start\n\n" + entry("\x1b[33mwarned\x1b[0m\n", level="warn").decode() + "tail without newline"
 
     lines = list(parse_log_text(text))
 
@@ -231,14 +196,9 @@ def test_parse_log_text_cuts_a_huge_line_too() -> None:
     assert texts(lines) == ["éé [... line cut, 15 more bytes not shown]", "ok"]
 
 
-def test_parse_log_text_ignores_a_byte_order_mark() -> None:
-    assert texts(list(parse_log_text("\ufeff" + entry("first").decode()))) == ["first"]
-
-
 # ---- the log service ---------------------------------------------------------------------------------------
 
 
-@pytest.mark.anyio
 async def test_stream_step_log_gets_the_blob_with_key_and_account_id_and_parses_it() -> None:
     seen: list[httpx2.Request] = []
     body = entry("\x1b[32mstep one\x1b[0m\n") + entry("step two\n", pos=1)
@@ -259,7 +219,6 @@ async def test_stream_step_log_gets_the_blob_with_key_and_account_id_and_parses_
     assert request.headers["x-api-key"] == KEY
 
 
-@pytest.mark.anyio
 async def test_stream_step_log_of_an_unknown_key_raises_not_found() -> None:
     def handler(request: httpx2.Request) -> httpx2.Response:
         return httpx2.Response(404, text="key not found")
@@ -290,11 +249,9 @@ class StreamSink:
         self.data += data
         return len(data)
 
-    def flush(self) -> None:
-        pass
+    def flush(self) -> None: ...
 
-    def close(self) -> None:
-        pass
+    def close(self) -> None: ...
 
 
 ZIP_ENTRIES = {
@@ -303,7 +260,6 @@ ZIP_ENTRIES = {
 }
 
 
-@pytest.mark.anyio
 async def test_download_prefix_polls_until_success_then_fetches_the_link_without_credentials(tmp_path: Path) -> None:
     statuses = iter(["queued", "in_progress", "success"])
     seen: list[httpx2.Request] = []
@@ -334,7 +290,6 @@ async def test_download_prefix_polls_until_success_then_fetches_the_link_without
     assert [p.name for p in path.parent.iterdir()] == [path.name]
 
 
-@pytest.mark.anyio
 async def test_a_relative_download_link_is_resolved_against_the_base_url_and_still_sent_without_key(
     tmp_path: Path,
 ) -> None:
@@ -354,30 +309,26 @@ async def test_a_relative_download_link_is_resolved_against_the_base_url_and_sti
     assert path.read_bytes() == b"PK-data"
 
 
-@pytest.mark.anyio
-async def test_an_error_status_raises_with_the_log_service_message(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("message", "error", "advice"),
+    [
+        ("storage backend failed", HarnessUnavailableError, "try again"),
+        ("Prefix Key Exceeds Maximum Download Limit", HarnessInvalidRequestError, "download a narrower prefix"),
+    ],
+)
+async def test_an_error_status_raises_with_the_log_service_message_and_advice(
+    tmp_path: Path, message: str, error: type[Exception], advice: str
+) -> None:
     def handler(request: httpx2.Request) -> httpx2.Response:
-        return httpx2.Response(200, json={"link": "", "status": "error", "message": "storage backend failed"})
+        return httpx2.Response(200, json={"link": "", "status": "error", "message": message})
 
     async with make_client(handler, SleepRecorder()) as client:
-        with pytest.raises(HarnessUnavailableError, match="storage backend failed"):
+        with pytest.raises(error, match=f"{message}; {advice}"):
             await LogService(client).download_prefix(PREFIX, dest_dir=tmp_path)
 
     assert list(tmp_path.iterdir()) == []
 
 
-@pytest.mark.anyio
-async def test_an_error_about_the_file_limit_raises_invalid_request(tmp_path: Path) -> None:
-    def handler(request: httpx2.Request) -> httpx2.Response:
-        body = {"status": "error", "message": "Prefix Key Exceeds Maximum Download Limit"}
-        return httpx2.Response(200, json=body)
-
-    async with make_client(handler, SleepRecorder()) as client:
-        with pytest.raises(HarnessInvalidRequestError, match="narrower prefix"):
-            await LogService(client).download_prefix(PREFIX, dest_dir=tmp_path)
-
-
-@pytest.mark.anyio
 async def test_too_many_polls_raise_unavailable_saying_so(tmp_path: Path) -> None:
     posts: list[httpx2.Request] = []
 
@@ -396,7 +347,6 @@ async def test_too_many_polls_raise_unavailable_saying_so(tmp_path: Path) -> Non
     assert list(tmp_path.iterdir()) == []
 
 
-@pytest.mark.anyio
 async def test_a_refused_download_leaves_no_partial_file(tmp_path: Path) -> None:
     def handler(request: httpx2.Request) -> httpx2.Response:
         if request.url.host == "storage.googleapis.com":
@@ -435,10 +385,7 @@ def test_a_file_that_is_not_a_zip_is_reported_as_such(tmp_path: Path) -> None:
 
 def test_a_zip_entry_with_a_huge_line_is_cut_rather_than_read_whole(tmp_path: Path) -> None:
     path = tmp_path / "logs.zip"
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-        archive.writestr("big", b"y" * 300_000 + b"\nsmall\n")
-    path.write_bytes(buffer.getvalue())
+    path.write_bytes(zip_bytes({"big": b"y" * 300_000 + b"\nsmall\n"}))
 
     [(name, lines)] = [(name, list(lines)) for name, lines in iter_zip_logs(path, max_line_bytes=1000)]
 

@@ -11,6 +11,8 @@ from harness_connector.errors import HarnessInvalidRequestError, UsageError
 from harness_connector.harness.client import HarnessClient
 from harness_connector.harness.tests import TestReports
 
+pytestmark = pytest.mark.anyio
+
 KEY = "pat.acct1.tok.secret"
 SCOPE = ("default", "demo", "build_and_test", 42)
 Handler = Callable[[httpx2.Request], httpx2.Response]
@@ -51,7 +53,6 @@ def case_row(name: str, suite: str, status: str = "passed", **extra: Any) -> dic
     return row
 
 
-@pytest.mark.anyio
 async def test_summary_maps_ti_service_counts_and_sends_the_build_scope() -> None:
     seen: list[httpx2.Request] = []
 
@@ -89,7 +90,6 @@ async def test_summary_maps_ti_service_counts_and_sends_the_build_scope() -> Non
     }
 
 
-@pytest.mark.anyio
 async def test_summary_of_a_build_without_tests_is_all_zero_and_omits_stage_and_step() -> None:
     seen: list[httpx2.Request] = []
 
@@ -105,7 +105,6 @@ async def test_summary_of_a_build_without_tests_is_all_zero_and_omits_stage_and_
     assert "stepId" not in seen[0].url.params
 
 
-@pytest.mark.anyio
 async def test_a_plan_execution_id_as_build_id_is_refused_before_any_request() -> None:
     def handler(request: httpx2.Request) -> httpx2.Response:
         raise AssertionError("no request expected")
@@ -115,7 +114,6 @@ async def test_a_plan_execution_id_as_build_id_is_refused_before_any_request() -
             await TestReports(client).summary("default", "demo", "build_and_test", "kmpySmUISimoRrJL6NL73w")
 
 
-@pytest.mark.anyio
 async def test_suites_read_ti_paging_metadata_under_data_and_rows_under_content() -> None:
     seen: list[httpx2.Request] = []
 
@@ -149,7 +147,6 @@ async def test_suites_read_ti_paging_metadata_under_data_and_rows_under_content(
     assert (params["buildId"], params["accountId"], params["report"]) == ("42", "acct1", "junit")
 
 
-@pytest.mark.anyio
 async def test_cases_map_result_fields_and_send_the_suite_name() -> None:
     seen: list[httpx2.Request] = []
 
@@ -213,7 +210,6 @@ async def test_cases_map_result_fields_and_send_the_suite_name() -> None:
     )
 
 
-@pytest.mark.anyio
 async def test_cases_without_a_suite_name_are_refused() -> None:
     def handler(request: httpx2.Request) -> httpx2.Response:
         raise AssertionError("no request expected")
@@ -223,7 +219,6 @@ async def test_cases_without_a_suite_name_are_refused() -> None:
             await TestReports(client).cases(*SCOPE, suite_name=" ")
 
 
-@pytest.mark.anyio
 async def test_iter_cases_walks_every_page_of_every_suite_in_order() -> None:
     seen: list[tuple[str, str, str]] = []
 
@@ -259,7 +254,6 @@ async def test_iter_cases_walks_every_page_of_every_suite_in_order() -> None:
     ]
 
 
-@pytest.mark.anyio
 async def test_a_ti_service_error_message_reaches_the_caller() -> None:
     def handler(request: httpx2.Request) -> httpx2.Response:
         return httpx2.Response(400, json={"error_msg": "could not find build 42"})

@@ -222,7 +222,9 @@ class HarnessClient:
             url, query, headers = path_or_url, list(_as_pairs(params)), {}
         await self._bucket.acquire()
         self.requests_made += 1
-        request = self._http.build_request(method, url, params=tuple(query), headers=headers, timeout=self.timeout_s)
+        request = self._http.build_request(
+            method, url, params=tuple(query) or None, headers=headers, timeout=self.timeout_s
+        )
         try:
             response = await self._http.send(request, stream=True)
         except httpx2.TimeoutException as exc:

@@ -39,8 +39,6 @@ from harness_connector.harness.client import HarnessClient, HarnessResponse
 from harness_connector.harness.registry.model import RetryPolicy
 
 __all__ = [
-    "BLOB_PATH",
-    "DOWNLOAD_PATH",
     "MAX_LINE_BYTES",
     "LogService",
     "iter_zip_logs",
@@ -57,12 +55,14 @@ _PENDING_STATUSES = frozenset({"queued", "in_progress"})
 
 _ANSI = re.compile(
     r"""
-      \x1b\[[0-?]*[ -/]*[@-~]                 # CSI: colours, cursor moves, erase
-    | \x1b\][^\x07\x1b]*(?:\x07|\x1b\\)       # OSC: window titles, hyperlinks (ended by BEL or ST)
-    | \x1b[PX^_][^\x1b]*\x1b\\                # DCS, SOS, PM, APC strings
-    | \x1b[ -/]*[0-~]                         # any other escape sequence
-    | \x9b[0-?]*[ -/]*[@-~]                   # 8-bit CSI
-    | [\x1b\x9b]                              # a stray introducer (e.g. at a cut)
+    \x1b(?:                          # ESC, then one of:
+        \[[0-?]*[ -/]*[@-~]          #   CSI: colours, cursor moves, erase
+      | \][^\x07\x1b]*(?:\x07|\x1b\\)  #   OSC: window titles, hyperlinks (ended by BEL or ST)
+      | [PX^_][^\x1b]*\x1b\\        #   DCS, SOS, PM, APC strings
+      | [ -/]*[0-~]                 #   any other escape sequence
+      |                             #   nothing: a stray ESC (e.g. at a cut)
+    )
+    | \x9b(?:[0-?]*[ -/]*[@-~])?     # 8-bit CSI, or a stray one
     """,
     re.VERBOSE,
 )
@@ -128,28 +128,25 @@ class _LineParser:
         self._pending += piece
 
     def _take_pending(self) -> LogLine | None:
-        line = None
-        if self._pending or self._pending_dropped:
-            dropped = self._pending_dropped
-            line = self._parse(_decode(bytes(self._pending), cut=dropped > 0), dropped)
+        pending, dropped = bytes(self._pending), self._pending_dropped
         self._pending.clear()
         self._pending_dropped = 0
-        return line
+        return self._parse(_decode(pending, cut=dropped > 0), dropped) if pending or dropped else None
 
     def _parse(self, text: str, dropped: int) -> LogLine | None:
-        if text.endswith("\r"):
-            text = text[:-1]
         stripped = text.strip()
         if self._number == 0 and stripped.startswith("\ufeff"):  # a byte-order mark before the first line
             text = text.replace("\ufeff", "", 1)
             stripped = stripped[1:].strip()
         if not stripped:
             return None
-        level, time, body = "INFO", None, text
         entry = _json_entry(stripped, cut=dropped > 0) if stripped[0] == "{" else None
-        if entry is not None:
+        if entry is None:
+            level, time, body = "INFO", None, text[:-1] if text[-1] == "\r" else text
+        else:
             level, time, body = entry
-        body = strip_ansi(body)
+        if "\x1b" in body or "\x9b" in body:
+            body = _ANSI.sub("", body)
         if dropped:
             body = f"{body} [... line cut, {dropped} more bytes not shown]"
         self._number += 1
@@ -166,13 +163,13 @@ def _decode(raw: bytes, *, cut: bool) -> str:
 def _json_entry(text: str, *, cut: bool) -> tuple[str, str | None, str] | None:
     """(level, time, out) of a log-service JSON line, or None when the text is not one."""
     try:
-        obj = _DECODER.decode(text)
+        obj, end = _DECODER.raw_decode(text)
     except ValueError:
         return _salvage(text) if cut else None
-    if not isinstance(obj, dict) or "out" not in obj:
+    if end != len(text) or type(obj) is not dict or "out" not in obj:
         return None
     out, level, time = obj["out"], obj.get("level"), obj.get("time")
-    body = out if isinstance(out, str) else ("" if out is None else str(out))
+    body = out if type(out) is str else ("" if out is None else str(out))
     level_name = level.upper() if isinstance(level, str) and level else "INFO"
     return level_name, time if isinstance(time, str) and time else None, body.replace("\r\n", "\n").rstrip("\r\n")
 
@@ -345,7 +342,7 @@ class LogService:
         parts = urlsplit(urljoin(self._client.base_url + "/", link))
         if parts.scheme not in ("http", "https"):
             raise _unavailable("the log service sent a download link that is not an http(s) URL")
-        # The signature lives in the link's query; pass it as params so the HTTP layer cannot drop it.
+        # The signature lives in the link's query and must reach the storage server byte for byte.
         url, params = parts._replace(query="", fragment="").geturl(), parse_qsl(parts.query, keep_blank_values=True)
         target.parent.mkdir(parents=True, exist_ok=True)
         part = target.with_name(target.name + ".part")
@@ -367,8 +364,6 @@ def _download_status(answer: HarnessResponse) -> tuple[str, str, str]:
         payload: Any = answer.json()
     except ValueError:
         raise _unavailable("the log service answered the zip request with a body that is not JSON") from None
-    if isinstance(payload, Mapping) and "status" not in payload and isinstance(payload.get("data"), Mapping):
-        payload = payload["data"]
     if not isinstance(payload, Mapping):
         raise _unavailable("the log service answered the zip request without a status")
     return (

@@ -1,4 +1,7 @@
-"""Route modules, one per toolset; each exposes `routes(ctx) -> list[BaseRoute]`."""
+"""Route modules, one per toolset; each exposes `routes(ctx) -> list[BaseRoute]`.
+
+Modules that keep resources also declare `KINDS`, the `KindSpec`s `sandbox.resources` validates with.
+"""
 
 from __future__ import annotations
 
@@ -6,8 +9,42 @@ from collections.abc import Callable
 
 from starlette.routing import BaseRoute
 
-from harness_connector.sandbox.routes import resources
+from harness_connector.sandbox.resources import KindSpec
+from harness_connector.sandbox.routes import (
+    code,
+    connectors,
+    delegates,
+    environments,
+    feature_flags,
+    freeze,
+    input_sets,
+    pipelines,
+    pipelines_v1,
+    platform,
+    secrets,
+    services,
+    templates,
+    triggers,
+)
 
-__all__ = ["ALL"]
+__all__ = ["ALL", "KINDS"]
 
-ALL: list[Callable[..., list[BaseRoute]]] = [resources.routes]
+# services before environments: its /environmentsV2/serviceOverrides must match before /environmentsV2/{id}.
+_RESOURCE_MODULES = (
+    platform,
+    pipelines,
+    input_sets,
+    triggers,
+    templates,
+    services,
+    environments,
+    connectors,
+    secrets,
+    delegates,
+    feature_flags,
+    freeze,
+    code,
+)
+
+ALL: list[Callable[..., list[BaseRoute]]] = [*(m.routes for m in _RESOURCE_MODULES), pipelines_v1.routes]
+KINDS: tuple[KindSpec, ...] = tuple(spec for m in _RESOURCE_MODULES for spec in m.KINDS)
