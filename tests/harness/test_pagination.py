@@ -17,6 +17,18 @@ def test_a_spring_page_is_read_from_content_total_elements_and_number() -> None:
     assert page.has_more
 
 
+def test_a_page_size_list_answering_an_ng_page_response_is_still_read() -> None:
+    payload = {"content": [1], "totalItems": 5, "totalPages": 5, "pageIndex": 1, "pageSize": 1}
+    page = parse_page(PagingStyle.SPRING_PAGE, payload, page=1, size=1)
+    assert page == Page(items=[1], page=1, size=1, total_items=5, total_pages=5)
+
+
+def test_harness_code_totals_come_from_x_total_headers() -> None:
+    page = parse_page(PagingStyle.CODE_PAGE, [{"id": 1}], page=0, size=1, headers={"x-total": "3", "x-total-pages": "3"})
+    assert page == Page(items=[{"id": 1}], page=0, size=1, total_items=3, total_pages=3)
+    assert page.has_more
+
+
 def test_an_ng_page_response_is_read_from_content_total_items_and_page_index() -> None:
     payload = {"content": [{"a": 1}], "totalItems": 3, "totalPages": 3, "pageIndex": 2, "pageSize": 1, "empty": False}
     page = parse_page(PagingStyle.NG_PAGE, payload, page=2, size=1)
@@ -73,9 +85,10 @@ def test_garbage_payloads_give_an_empty_page_not_an_exception() -> None:
         (PagingStyle.NG_PAGE, [("pageIndex", "3"), ("pageSize", "25")]),
         (PagingStyle.V1_ARRAY, [("page", "3"), ("limit", "25")]),
         (PagingStyle.CF_PAGE, [("pageNumber", "3"), ("pageSize", "25")]),
+        (PagingStyle.CODE_PAGE, [("page", "4"), ("limit", "25")]),
         (PagingStyle.NONE, []),
     ],
-    ids=["spring", "ng", "v1", "cf", "none"],
+    ids=["spring", "ng", "v1", "cf", "code-one-based", "none"],
 )
 def test_each_style_asks_for_a_page_with_its_own_parameter_names(
     style: PagingStyle, expected: list[tuple[str, str]]

@@ -1,12 +1,10 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import aclosing
 from typing import Any
 
 import httpx2
 import pytest
-import yaml
 
 import harness_connector.sandbox.routes as sandbox_routes
 from harness_connector.domain.status import ExecutionStatus as S
@@ -15,9 +13,9 @@ from harness_connector.harness.client import HarnessClient
 from harness_connector.harness.logs import LogService
 from harness_connector.harness.registry.model import RetryPolicy
 from harness_connector.sandbox.model import ExecutionRecord, StageRun, StepRun
+from harness_connector.sandbox.resources import create_resource
 from harness_connector.sandbox.routes import executions, logs
 from harness_connector.sandbox.runs import NO_DELEGATE
-from harness_connector.sandbox.state import Entity
 
 ORG, PROJECT = "default", "payments"
 SCOPE = [("orgIdentifier", ORG), ("projectIdentifier", PROJECT)]
@@ -206,15 +204,16 @@ APPROVAL_YAML = custom_pipeline(
         spec:
           execution:
             steps:
-""" + shell_step("ship_step", "echo shipped"),
+"""
+    + shell_step("ship_step", "echo shipped"),
 )
 
 
 @pytest.fixture(autouse=True)
 def _serve_execution_routes(monkeypatch: pytest.MonkeyPatch) -> None:
-    # Until routes.ALL lists these modules, the sandbox built for these tests adds them.
+    # Until routes.ALL lists these modules, the sandbox built for these tests adds them (first, as they must be).
     extra = [factory for factory in (executions.routes, logs.routes) if factory not in sandbox_routes.ALL]
-    monkeypatch.setattr(sandbox_routes, "ALL", [*sandbox_routes.ALL, *extra])
+    monkeypatch.setattr(sandbox_routes, "ALL", [*extra, *sandbox_routes.ALL])
 
 
 def connect(server: Any) -> HarnessClient:
@@ -241,8 +240,7 @@ async def detail(client: HarnessClient, execution_id: str, **params: str) -> Any
 
 
 def add_pipeline(server: Any, text: str) -> None:
-    identifier = yaml.safe_load(text)["pipeline"]["identifier"]
-    server.ctx.state.put_entity(Entity("pipeline", ORG, PROJECT, "", identifier, {"yaml": text}, T0, T0))
+    create_resource(server.ctx, "pipeline", org=ORG, project=PROJECT, body=text)
 
 
 def steps_of(graph: dict[str, Any]) -> dict[str, dict[str, Any]]:
@@ -250,14 +248,39 @@ def steps_of(graph: dict[str, Any]) -> dict[str, dict[str, Any]]:
 
 
 def record(execution_id: str, sequence: int, start: int, status: S = S.SUCCESS, **kw: Any) -> ExecutionRecord:
-    stage = StageRun(identifier="build", name="Build", stage_type="CI", module="ci", status=status, start_ts=start,
-                     end_ts=start + 5_000, steps=[StepRun(identifier="compile", name="Compile", step_type="Run",
-                                                          status=status, start_ts=start, end_ts=start + 5_000)])  # fmt: skip
+    stage = StageRun(
+        identifier="build",
+        name="Build",
+        stage_type="CI",
+        module="ci",
+        status=status,
+        start_ts=start,
+        end_ts=start + 5_000,
+        steps=[
+            StepRun(
+                identifier="compile",
+                name="Compile",
+                step_type="Run",
+                status=status,
+                start_ts=start,
+                end_ts=start + 5_000,
+            )
+        ],
+    )
     return ExecutionRecord(
-        plan_execution_id=execution_id, org=kw.pop("org", ORG), project=PROJECT, pipeline_id=kw.pop("pipeline", "api"),
-        pipeline_name=kw.pop("name", "API build"), run_sequence=sequence, status=status, start_ts=start,
-        end_ts=start + 5_000, created_at=start, stages=kw.pop("stages", [stage]), **kw,
-    )  # fmt: skip
+        plan_execution_id=execution_id,
+        org=kw.pop("org", ORG),
+        project=PROJECT,
+        pipeline_id=kw.pop("pipeline", "api"),
+        pipeline_name=kw.pop("name", "API build"),
+        run_sequence=sequence,
+        status=status,
+        start_ts=start,
+        end_ts=start + 5_000,
+        created_at=start,
+        stages=kw.pop("stages", [stage]),
+        **kw,
+    )
 
 
 @pytest.fixture
@@ -276,8 +299,13 @@ def history(sandbox_server: Any) -> Iterator[list[ExecutionRecord]]:
 
 async def list_page(client: HarnessClient, body: dict[str, Any] | None = None, **params: Any) -> Any:
     pairs = [(k, str(v)) for k, values in params.items() for v in (values if isinstance(values, list) else [values])]
-    return await pms(client, "POST", "/pipelines/execution/summary", params=pairs,
-                     json=body if body is not None else {"filterType": "PipelineExecution"})  # fmt: skip
+    return await pms(
+        client,
+        "POST",
+        "/pipelines/execution/summary",
+        params=pairs,
+        json=body if body is not None else {"filterType": "PipelineExecution"},
+    )
 
 
 @pytest.mark.anyio
@@ -378,8 +406,7 @@ async def test_detail_graph_is_walkable_and_its_step_log_keys_are_served(sandbox
         texts = {}
         for identifier, node in steps.items():
             key = node["executableResponses"][0]["task"]["logKeys"][0]
-            async with aclosing(service.stream_step_log(key)) as lines:
-                texts[identifier] = [line.text async for line in lines]
+            texts[identifier] = [line.text async for line in service.stream_step_log(key)]
     assert summary["status"] == "Success"
     assert walked == ["build", "lint", "scan"]
     assert sorted(steps) == ["lint_step", "scan_step", "unit_tests"]
@@ -438,9 +465,14 @@ async def test_retry_reuses_the_successful_stages_and_reruns_from_the_failed_one
         failed_id = await run_pipeline(client, "release", release_inputs("exit 1"))
         clock.now_ms += 10 * MINUTE
         failed = await detail(client, failed_id, renderFullBottomGraph="true")
-        retry = await pms(client, "POST", "/pipeline/execute/retry/release",
-                          params=[("planExecutionId", failed_id), ("retryStages", "deploy")],
-                          content=release_inputs("echo fixed"), content_type="application/yaml")  # fmt: skip
+        retry = await pms(
+            client,
+            "POST",
+            "/pipeline/execute/retry/release",
+            params=[("planExecutionId", failed_id), ("retryStages", "deploy")],
+            content=release_inputs("echo fixed"),
+            content_type="application/yaml",
+        )
         retry_id = retry["planExecution"]["uuid"]
         started = await detail(client, retry_id)
         clock.now_ms += 10 * MINUTE
@@ -485,8 +517,13 @@ async def test_rerun_is_a_new_run_marked_as_a_rerun_with_the_original_inputs(san
     add_pipeline(sandbox_server, BUILD_YAML)
     async with connect(sandbox_server) as client:
         first = await run_pipeline(client, "build_and_test", BUILD_INPUTS)
-        rerun = await pms(client, "POST", f"/pipeline/execute/rerun/{first}/build_and_test", content="",
-                          content_type="application/yaml")  # fmt: skip
+        rerun = await pms(
+            client,
+            "POST",
+            f"/pipeline/execute/rerun/{first}/build_and_test",
+            content="",
+            content_type="application/yaml",
+        )
         data = await detail(client, rerun["planExecution"]["uuid"])
     summary = data["pipelineExecutionSummary"]
     assert summary["executionTriggerInfo"]["isRerun"] is True
@@ -499,8 +536,9 @@ async def test_abort_ends_a_run_aborted_and_a_finished_run_refuses_interrupts(sa
     add_pipeline(sandbox_server, BUILD_YAML)
     async with connect(sandbox_server) as client:
         execution_id = await run_pipeline(client, "build_and_test", BUILD_INPUTS)
-        answer = await pms(client, "PUT", f"/pipeline/execute/interrupt/{execution_id}",
-                           params=[("interruptType", "ABORTALL")])  # fmt: skip
+        answer = await pms(
+            client, "PUT", f"/pipeline/execute/interrupt/{execution_id}", params=[("interruptType", "ABORTALL")]
+        )
         sandbox_server.ctx.clock.now_ms += 10 * MINUTE
         data = await detail(client, execution_id, renderFullBottomGraph="true")
         with pytest.raises(HarnessInvalidRequestError) as again:
@@ -537,7 +575,9 @@ async def test_pause_holds_the_next_step_until_resume(sandbox_server: Any) -> No
 
 
 async def approvals(client: HarnessClient, execution_id: str) -> Any:
-    answer = await client.request("GET", f"/pipeline/api/v1/orgs/{ORG}/projects/{PROJECT}/approvals/execution/{execution_id}")
+    answer = await client.request(
+        "GET", f"/pipeline/api/v1/orgs/{ORG}/projects/{PROJECT}/approvals/execution/{execution_id}"
+    )
     return answer.json()
 
 
@@ -549,8 +589,12 @@ async def test_an_approval_waits_until_approved_then_the_run_continues(sandbox_s
         sandbox_server.ctx.clock.now_ms += 10 * MINUTE
         waiting = await detail(client, execution_id)
         pending = await approvals(client, execution_id)
-        decided = await pms(client, "POST", f"/approvals/{pending[0]['id']}/harness/activity",
-                            json={"action": "APPROVE", "comments": "ship it"})  # fmt: skip
+        decided = await pms(
+            client,
+            "POST",
+            f"/approvals/{pending[0]['id']}/harness/activity",
+            json={"action": "APPROVE", "comments": "ship it"},
+        )
         sandbox_server.ctx.clock.now_ms += 10 * MINUTE
         done = await detail(client, execution_id, renderFullBottomGraph="true")
         after = await approvals(client, execution_id)
@@ -589,13 +633,11 @@ async def test_steps_whose_selectors_match_no_connected_delegate_fail_with_deleg
     sandbox_server: Any,
 ) -> None:
     add_pipeline(sandbox_server, custom_pipeline("bridge", shell_step("trigger", "echo go", SELECTORS)))
-    state = sandbox_server.ctx.state
-    state.put_entity(Entity("delegate", "", "", "", "old", {"name": "old", "tags": ["avo-bridge"], "connected": False},
-                            T0, T0))  # fmt: skip
+    create_resource(sandbox_server.ctx, "delegate", body={"name": "old", "tags": ["avo-bridge"], "connected": False})
     async with connect(sandbox_server) as client:
         failed_id = await run_pipeline(client, "bridge")
         failed = await detail(client, failed_id, renderFullBottomGraph="true")
-        state.put_entity(Entity("delegate", "", "", "", "avo1", {"name": "avo-1", "tags": ["avo-bridge"]}, T0, T0))
+        create_resource(sandbox_server.ctx, "delegate", body={"name": "avo-1", "tags": ["avo-bridge"]})
         ok_id = await run_pipeline(client, "bridge")
         sandbox_server.ctx.clock.now_ms += 10 * MINUTE
         ok = await detail(client, ok_id, renderFullBottomGraph="true")

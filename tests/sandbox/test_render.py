@@ -11,25 +11,51 @@ ACCOUNT = "acct0000000000000000AB"
 T0 = 1_790_000_000_000
 
 
-def step(identifier: str, status: S = S.SUCCESS, *, start: int = T0, end: int | None = T0 + 5_000, **kw: Any) -> StepRun:
-    return StepRun(identifier=identifier, name=identifier.title(), step_type=kw.pop("step_type", "Run"), status=status,
-                   start_ts=start if status is not S.NOT_STARTED else None,
-                   end_ts=end if status.is_terminal else None, **kw)  # fmt: skip
+def step(
+    identifier: str, status: S = S.SUCCESS, *, start: int = T0, end: int | None = T0 + 5_000, **kw: Any
+) -> StepRun:
+    return StepRun(
+        identifier=identifier,
+        name=identifier.title(),
+        step_type=kw.pop("step_type", "Run"),
+        status=status,
+        start_ts=start if status is not S.NOT_STARTED else None,
+        end_ts=end if status.is_terminal else None,
+        **kw,
+    )
 
 
 def stage(identifier: str, stage_type: str, steps: list[StepRun], status: S = S.SUCCESS, **kw: Any) -> StageRun:
     module = {"CI": "ci", "Deployment": "cd"}.get(stage_type, "pms")
     started = status is not S.NOT_STARTED
-    return StageRun(identifier=identifier, name=identifier.title(), stage_type=stage_type, module=module, status=status,
-                    start_ts=T0 if started else None, end_ts=T0 + 9_000 if status.is_terminal else None, steps=steps,
-                    **kw)  # fmt: skip
+    return StageRun(
+        identifier=identifier,
+        name=identifier.title(),
+        stage_type=stage_type,
+        module=module,
+        status=status,
+        start_ts=T0 if started else None,
+        end_ts=T0 + 9_000 if status.is_terminal else None,
+        steps=steps,
+        **kw,
+    )
 
 
 def record(stages: list[StageRun], status: S = S.SUCCESS, **kw: Any) -> ExecutionRecord:
-    return ExecutionRecord(plan_execution_id=kw.pop("plan_execution_id", "Wq3C1bKZTm2b4x7Gk0yJ1A"), org="default",
-                           project="payments", pipeline_id="build_and_deploy", pipeline_name="Build and deploy",
-                           run_sequence=42, status=status, start_ts=T0, end_ts=T0 + 20_000 if status.is_terminal else None,
-                           created_at=T0, stages=stages, **kw)  # fmt: skip
+    return ExecutionRecord(
+        plan_execution_id=kw.pop("plan_execution_id", "Wq3C1bKZTm2b4x7Gk0yJ1A"),
+        org="default",
+        project="payments",
+        pipeline_id="build_and_deploy",
+        pipeline_name="Build and deploy",
+        run_sequence=42,
+        status=status,
+        start_ts=T0,
+        end_ts=T0 + 20_000 if status.is_terminal else None,
+        created_at=T0,
+        stages=stages,
+        **kw,
+    )
 
 
 def sample() -> ExecutionRecord:
@@ -37,12 +63,34 @@ def sample() -> ExecutionRecord:
         [
             stage("build", "CI", [step("compile"), step("unit_tests")]),
             stage("lint", "Custom", [step("shellcheck", step_type="ShellScript")], parallel_group=1),
-            stage("scan", "Custom", [step("trivy", S.FAILED, step_type="ShellScript", failure_message="boom",
-                                          failure_types=["APPLICATION_ERROR"])], S.FAILED, parallel_group=1,
-                  failure_message="boom", failure_types=["APPLICATION_ERROR"]),  # fmt: skip
-            stage("deploy", "Deployment", [step("rollout", S.NOT_STARTED, step_type="K8sRollingDeploy")], S.NOT_STARTED,
-                  service_id="payments_api", environment_id="prod", environment_type="Production",
-                  infrastructure_id="prod_k8s", deployment_type="Kubernetes"),  # fmt: skip
+            stage(
+                "scan",
+                "Custom",
+                [
+                    step(
+                        "trivy",
+                        S.FAILED,
+                        step_type="ShellScript",
+                        failure_message="boom",
+                        failure_types=["APPLICATION_ERROR"],
+                    )
+                ],
+                S.FAILED,
+                parallel_group=1,
+                failure_message="boom",
+                failure_types=["APPLICATION_ERROR"],
+            ),
+            stage(
+                "deploy",
+                "Deployment",
+                [step("rollout", S.NOT_STARTED, step_type="K8sRollingDeploy")],
+                S.NOT_STARTED,
+                service_id="payments_api",
+                environment_id="prod",
+                environment_type="Production",
+                infrastructure_id="prod_k8s",
+                deployment_type="Kubernetes",
+            ),
         ],
         S.FAILED,
         failure_message="boom",
@@ -145,6 +193,12 @@ def test_cd_steps_log_per_command_unit_with_uppercase_unit_progress() -> None:
     assert trivy["unitProgresses"][0]["status"] == "FAILURE"
     assert trivy["failureInfo"]["failureTypeList"] == ["APPLICATION_ERROR"]
     assert trivy["failureInfo"]["responseMessages"][0]["message"] == "boom"
+
+
+def test_retried_steps_carry_retry_interrupts_in_their_history() -> None:
+    run = record([stage("build", "CI", [step("flaky", retries=2)])])
+    node = next(n for n in execution_graph(run, ACCOUNT, full=True)["nodeMap"].values() if n["identifier"] == "flaky")
+    assert [entry["interruptType"] for entry in node["interruptHistories"]] == ["RETRY", "RETRY"]
 
 
 def test_stage_node_id_expands_only_that_stage() -> None:

@@ -48,6 +48,9 @@ def page_query(style: PagingStyle, page: int, size: int) -> list[tuple[str, str]
         return [("page", str(page)), ("limit", str(size))]
     if style is PagingStyle.CF_PAGE:
         return [("pageNumber", str(page)), ("pageSize", str(size))]
+    if style is PagingStyle.CODE_PAGE:
+        # Harness Code counts pages from 1; page 0 would silently answer page 1 again.
+        return [("page", str(page + 1)), ("limit", str(size))]
     return []
 
 
@@ -63,11 +66,12 @@ def parse_page(
     """Read one page of a list answer (the envelope already removed) in the given dialect."""
     if style is PagingStyle.SPRING_PAGE:
         data = _mapping(payload)
+        # Several page/size endpoints (services, environments, triggers) answer an NG PageResponse instead.
         return Page(
             items=_list(data.get("content")),
-            page=_int(data.get("number"), page),
-            size=_int(data.get("size"), size),
-            total_items=_opt_int(data.get("totalElements")),
+            page=_int(data.get("number", data.get("pageIndex")), page),
+            size=_int(data.get("size", data.get("pageSize")), size),
+            total_items=_opt_int(data.get("totalElements", data.get("totalItems"))),
             total_pages=_opt_int(data.get("totalPages")),
         )
     if style is PagingStyle.NG_PAGE:
@@ -98,14 +102,14 @@ def parse_page(
             total_items=_opt_int(data.get("itemCount")),
             total_pages=_opt_int(data.get("pageCount")),
         )
-    if style is PagingStyle.V1_ARRAY:
+    if style in (PagingStyle.V1_ARRAY, PagingStyle.CODE_PAGE):
         lowered = {k.lower(): v for k, v in (headers or {}).items()}
         return Page(
             items=_list(payload),
             page=page,
             size=size,
-            total_items=_opt_int(lowered.get("x-total-elements")),
-            total_pages=_opt_int(lowered.get("x-page-count")),
+            total_items=_opt_int(lowered.get("x-total-elements", lowered.get("x-total"))),
+            total_pages=_opt_int(lowered.get("x-page-count", lowered.get("x-total-pages"))),
         )
     items = _list(payload if not isinstance(payload, Mapping) else payload.get(items_key or "content"))
     return Page(items=items, page=0, size=len(items), total_items=len(items), total_pages=1)

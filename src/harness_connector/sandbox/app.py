@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 
 import anyio
 from starlette.applications import Starlette
+from starlette.middleware.base import BaseHTTPMiddleware
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
@@ -71,6 +72,8 @@ def render_error(path: str, error: ApiError) -> Response:
         return PlainTextResponse(error.message, status_code=error.status)
     if "/ti-service/" in path or path.startswith("/ti-service"):
         return JSONResponse({"error_msg": error.message}, status_code=error.status)
+    if path.startswith("/code/"):
+        return JSONResponse({"message": error.message}, status_code=error.status)
     if path.startswith("/cf/"):
         return JSONResponse({"code": error.status, "message": error.message, "details": {}}, status_code=error.status)
     return JSONResponse(failure_body(error), status_code=error.status)
@@ -106,7 +109,6 @@ def create_app(ctx: SandboxContext, *, extra_routes: list[RouteFactory] | None =
     rng = random.Random(ctx.faults.seed)
     window = _RateWindow()
 
-    @app.middleware("http")
     async def harness_edge(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
         cid = new_correlation_id()
         path = request.url.path
@@ -123,6 +125,7 @@ def create_app(ctx: SandboxContext, *, extra_routes: list[RouteFactory] | None =
         response.headers["x-correlation-id"] = cid
         return response
 
+    app.add_middleware(BaseHTTPMiddleware, dispatch=harness_edge)
     app.add_exception_handler(ApiError, _api_error_handler)  # type: ignore[arg-type]
     return app
 

@@ -28,32 +28,27 @@ __all__ = [
     "node_uid",
     "stage_fqn",
     "stage_groups",
+    "step_node_id",
     "step_units",
     "summary",
     "trigger_info",
     "ui_url",
 ]
 
+S = ExecutionStatus
 ID_PREFIX_LEN = 11
 K8S_UNITS = ["Fetch Files", "Initialize", "Prepare", "Apply", "Wait For Steady State", "Wrap Up"]
-_STAGE_STEP_TYPES = {
-    "CI": "IntegrationStageStepPMS",
-    "Deployment": "DEPLOYMENT_STAGE_STEP",
-    "Approval": "APPROVAL_STAGE",
-    "Custom": "CUSTOM_STAGE",
-}
+_STAGE_STEP_TYPES = {"CI": "IntegrationStageStepPMS", "Deployment": "DEPLOYMENT_STAGE_STEP",
+                     "Approval": "APPROVAL_STAGE", "Custom": "CUSTOM_STAGE"}  # fmt: skip
 _UNIT_STATUS = {
-    ExecutionStatus.SUCCESS: "SUCCESS",
-    ExecutionStatus.FAILED: "FAILURE",
-    ExecutionStatus.ABORTED: "ABORTED",
-    ExecutionStatus.EXPIRED: "EXPIRED",
-    ExecutionStatus.SKIPPED: "SKIPPED",
+    S.SUCCESS: "SUCCESS",
+    S.FAILED: "FAILURE",
+    S.ABORTED: "ABORTED",
+    S.EXPIRED: "EXPIRED",
+    S.SKIPPED: "SKIPPED",
 }
-_RETRYABLE = frozenset(
-    {ExecutionStatus.FAILED, ExecutionStatus.ABORTED, ExecutionStatus.EXPIRED, ExecutionStatus.APPROVAL_REJECTED,
-     ExecutionStatus.ERRORED}
-)  # fmt: skip
-_SUCCESSES = frozenset({ExecutionStatus.SUCCESS, ExecutionStatus.IGNORE_FAILED})
+_RETRYABLE = frozenset({S.FAILED, S.ABORTED, S.EXPIRED, S.APPROVAL_REJECTED, S.ERRORED})
+_SUCCESSES = frozenset({S.SUCCESS, S.IGNORE_FAILED})
 
 
 def node_uid(execution_id: str, *parts: str) -> str:
@@ -66,6 +61,11 @@ def node_uid(execution_id: str, *parts: str) -> str:
 
 def stage_fqn(stage: StageRun) -> str:
     return f"pipeline.stages.{stage.identifier}"
+
+
+def step_node_id(record: ExecutionRecord, stage: StageRun, step: StepRun) -> str:
+    """A step's node execution id (also the id of a Harness approval step's approval instance)."""
+    return node_uid(record.plan_execution_id, "node", log_keys.step_base_fqn(stage.identifier, step.identifier))
 
 
 def stage_groups(stages: list[StageRun]) -> list[list[StageRun]]:
@@ -115,55 +115,30 @@ def ui_url(base_url: str, account_id: str, record: ExecutionRecord) -> str:
 def summary(record: ExecutionRecord, account_id: str) -> dict[str, Any]:
     """The `PipelineExecutionSummary` of a list row or of `pipelineExecutionSummary` in the detail."""
     starting, nodes = layout(record)
-    stages = record.stages
+    stages, eid = record.stages, record.plan_execution_id
     return {
-        "pipelineIdentifier": record.pipeline_id,
-        "orgIdentifier": record.org,
-        "projectIdentifier": record.project,
-        "planExecutionId": record.plan_execution_id,
-        "name": record.pipeline_name,
-        "yamlVersion": "0",
-        "status": record.status.value,
-        "tags": [{"key": key, "value": value} for key, value in record.tags.items()],
-        "labels": [],
+        "pipelineIdentifier": record.pipeline_id, "orgIdentifier": record.org, "projectIdentifier": record.project,
+        "planExecutionId": eid, "name": record.pipeline_name, "yamlVersion": "0", "status": record.status.value,
+        "tags": [{"key": key, "value": value} for key, value in record.tags.items()], "labels": [],
         "executionTriggerInfo": trigger_info(record),
         "executionErrorInfo": {"message": record.failure_message} if record.failure_message else None,
         "governanceMetadata": governance(record, account_id),
         "failureInfo": failure_info(record.failure_message, record.failure_types),
-        "moduleInfo": _module_info(record),
-        "layoutNodeMap": nodes,
-        "modules": _modules(record),
-        "startingNodeId": starting,
-        "startTs": record.start_ts,
-        "endTs": record.end_ts,
-        "createdAt": record.created_at,
-        "canRetry": record.status in _RETRYABLE,
-        "canReExecute": True,
-        "showRetryHistory": record.retry_of is not None,
-        "isRetriedExecution": False,
-        "runSequence": record.run_sequence,
+        "moduleInfo": _module_info(record), "layoutNodeMap": nodes, "modules": _modules(record),
+        "startingNodeId": starting, "startTs": record.start_ts, "endTs": record.end_ts, "createdAt": record.created_at,
+        "canRetry": record.status in _RETRYABLE, "canReExecute": True, "showRetryHistory": record.retry_of is not None,
+        "isRetriedExecution": False, "runSequence": record.run_sequence,
         "successfulStagesCount": sum(s.status in _SUCCESSES for s in stages),
         "runningStagesCount": sum(_started(s) and not s.status.is_terminal for s in stages),
-        "failedStagesCount": sum(s.status.is_failure or s.status is ExecutionStatus.ABORTED for s in stages),
-        "totalStagesCount": len(stages),
-        "executionInputConfigured": False,
-        "allowStageExecutions": False,
-        "isStagesExecution": False,
-        "stagesExecuted": [],
-        "stagesExecutedNames": {},
-        "abortedBy": _aborted_by(record),
-        "executionMode": "NORMAL",
-        "storeType": "INLINE",
-        "connectorRef": None,
-        "gitDetails": None,
-        "shouldUseSimplifiedKey": False,
-        "notesExistForPlanExecutionId": False,
-        "isDynamicExecution": False,
-        "retryExecutionMetadata": {
-            "parentExecutionId": record.retry_of or record.plan_execution_id,
-            "rootExecutionId": record.root_execution_id or record.plan_execution_id,
-        },
-    }
+        "failedStagesCount": sum(s.status.is_failure or s.status is S.ABORTED for s in stages),
+        "totalStagesCount": len(stages), "executionInputConfigured": False, "allowStageExecutions": False,
+        "isStagesExecution": False, "stagesExecuted": [], "stagesExecutedNames": {}, "abortedBy": _aborted_by(record),
+        "executionMode": "NORMAL", "storeType": "INLINE", "connectorRef": None, "gitDetails": None,
+        # The sandbox writes standard log keys (accountId:.../level0:pipeline/...), so say so.
+        "shouldUseSimplifiedKey": False, "notesExistForPlanExecutionId": False, "isDynamicExecution": False,
+        "retryExecutionMetadata": {"parentExecutionId": record.retry_of or eid,
+                                   "rootExecutionId": record.root_execution_id or eid},
+    }  # fmt: skip
 
 
 def governance(record: ExecutionRecord, account_id: str) -> dict[str, Any]:
@@ -192,17 +167,15 @@ def _module_info(record: ExecutionRecord) -> dict[str, Any]:
     if "cd" in modules:
         cd = [s for s in record.stages if s.stage_type == "Deployment"]
         info["cd"] = {
-            "__recast": "io.harness.cdng.pipeline.executions.beans.CDPipelineModuleInfo",
-            "envGroupIdentifiers": [],
+            "__recast": "io.harness.cdng.pipeline.executions.beans.CDPipelineModuleInfo", "envGroupIdentifiers": [],
             "envIdentifiers": _unique(s.environment_id for s in cd),
             "environmentTypes": _unique(s.environment_type for s in cd),
             "infrastructureIdentifiers": _unique(s.infrastructure_id for s in cd),
             "infrastructureNames": _unique(s.infrastructure_id for s in cd),
             "infrastructureTypes": _unique("KubernetesDirect" for s in cd if s.infrastructure_id),
             "serviceDefinitionTypes": _unique(s.deployment_type for s in cd),
-            "serviceIdentifiers": _unique(s.service_id for s in cd),
-            "freezeIdentifiers": [],
-        }
+            "serviceIdentifiers": _unique(s.service_id for s in cd), "freezeIdentifiers": [],
+        }  # fmt: skip
     if "pms" in modules:
         approvals = [s.name for s in record.stages if s.stage_type == "Approval"]
         info["pms"] = {
@@ -234,14 +207,10 @@ def _ci_info(record: ExecutionRecord) -> dict[str, Any]:
     else:
         execution_info["branch"] = {"commits": commits}
     return {
-        "__recast": "io.harness.ci.plan.creator.execution.CIPipelineModuleInfo",
-        "branch": record.branch,
-        "buildType": "PR" if is_pr else "branch",
-        "prNumber": record.pr_number,
-        "repoName": record.repo,
-        "isPrivateRepo": False,
-        "ciExecutionInfoDTO": execution_info,
-    }
+        "__recast": "io.harness.ci.plan.creator.execution.CIPipelineModuleInfo", "branch": record.branch,
+        "buildType": "PR" if is_pr else "branch", "prNumber": record.pr_number, "repoName": record.repo,
+        "isPrivateRepo": False, "ciExecutionInfoDTO": execution_info,
+    }  # fmt: skip
 
 
 def _unique(values: Any) -> list[str]:
@@ -253,20 +222,17 @@ def _unique(values: Any) -> list[str]:
 
 
 def _started(stage: StageRun) -> bool:
-    return stage.status is not ExecutionStatus.NOT_STARTED
+    return stage.status is not S.NOT_STARTED
 
 
 def _aggregate(statuses: list[ExecutionStatus]) -> ExecutionStatus:
-    """A parallel block's status: the first unfinished or failing member's, else success."""
-    for status in statuses:
-        if not status.is_terminal and status is not ExecutionStatus.NOT_STARTED:
-            return status
-    for status in statuses:
-        if status not in _SUCCESSES and status is not ExecutionStatus.NOT_STARTED:
-            return status
-    if all(s is ExecutionStatus.NOT_STARTED for s in statuses):
-        return ExecutionStatus.NOT_STARTED
-    return ExecutionStatus.SUCCESS if all(s in _SUCCESSES for s in statuses) else ExecutionStatus.RUNNING
+    """A parallel block's status: its first unfinished member's, else its first failed member's, else success."""
+    started = [status for status in statuses if status is not S.NOT_STARTED]
+    unfinished = [status for status in started if not status.is_terminal]
+    failed = [status for status in started if status not in _SUCCESSES]
+    if not started:
+        return S.NOT_STARTED
+    return (unfinished or failed or [S.SUCCESS])[0]
 
 
 def layout(record: ExecutionRecord) -> tuple[str | None, dict[str, Any]]:
@@ -299,23 +265,13 @@ def _layout_stage(record: ExecutionRecord, stage: StageRun) -> dict[str, Any]:
     eid, fqn = record.plan_execution_id, stage_fqn(stage)
     failure = failure_info(stage.failure_message, stage.failure_types)
     node: dict[str, Any] = {
-        "nodeType": stage.stage_type,
-        "nodeGroup": "STAGE",
-        "nodeIdentifier": stage.identifier,
-        "name": stage.name,
-        "nodeUuid": node_uid(eid, "plan", fqn),
-        "status": stage.status.value,
-        "module": stage.module,
-        "moduleInfo": _stage_module_info(stage),
-        "startTs": stage.start_ts,
-        "endTs": stage.end_ts,
-        "edgeLayoutList": {"currentNodeChildren": [], "nextIds": []},
-        "failureInfo": {"message": failure["message"]},
-        "failureInfoDTO": failure,
-        "isRollbackStageNode": False,
-        "barrierFound": False,
+        "nodeType": stage.stage_type, "nodeGroup": "STAGE", "nodeIdentifier": stage.identifier, "name": stage.name,
+        "nodeUuid": node_uid(eid, "plan", fqn), "status": stage.status.value, "module": stage.module,
+        "moduleInfo": _stage_module_info(stage), "startTs": stage.start_ts, "endTs": stage.end_ts,
+        "edgeLayoutList": {"currentNodeChildren": [], "nextIds": []}, "failureInfo": {"message": failure["message"]},
+        "failureInfoDTO": failure, "isRollbackStageNode": False, "barrierFound": False,
         "executionInputConfigured": False,
-    }
+    }  # fmt: skip
     if _started(stage):
         node["nodeExecutionId"] = node_uid(eid, "node", fqn)
         node["nodeRunInfo"] = {"whenCondition": "<+OnPipelineSuccess>", "evaluatedCondition": True, "expressions": []}
@@ -472,7 +428,7 @@ def _stage_node(graph: _Graph, stage: StageRun, expand: bool) -> str:
         startTs=stage.start_ts, endTs=stage.end_ts, logBaseKey=f"{graph.key(stage)}/level3:spec/level4:execution",
     )  # fmt: skip
     graph.edges[uid]["children"] = [section]
-    steps = [_step_node(graph, stage, step) for step in stage.steps if step.status is not ExecutionStatus.NOT_STARTED]
+    steps = [_step_node(graph, stage, step) for step in stage.steps if step.status is not S.NOT_STARTED]
     graph.chain(section, steps)
     return uid
 
@@ -504,11 +460,16 @@ def _step_node(graph: _Graph, stage: StageRun, step: StepRun) -> str:
     if step.delegate:
         delegates = [{"id": node_uid(step.delegate, "delegate"), "name": step.delegate, "taskId": task_id,
                       "taskName": f"{step.step_type} Task"}]  # fmt: skip
-    interrupts = []
-    if step.status is ExecutionStatus.ABORTED and record.aborted_by:
+    # A failure strategy's retries show as RETRY interrupts; an abort as the ABORT_ALL that ended the step.
+    interrupts: list[dict[str, Any]] = [
+        {"interruptId": node_uid(eid, "retry", fqn, str(n)), "tookEffectAt": step.start_ts, "interruptType": "RETRY",
+         "interruptConfig": {"issuedBy": {"retryIssuer": {"retryCount": n}}}}
+        for n in range(1, step.retries + 1)
+    ]  # fmt: skip
+    if step.status is S.ABORTED and record.aborted_by:
         issuer = {"issuedBy": {"manualIssuer": {"identifier": record.aborted_by}}}
-        interrupts = [{"interruptId": node_uid(eid, "interrupt"), "tookEffectAt": step.end_ts,
-                       "interruptType": "ABORT_ALL", "interruptConfig": issuer}]  # fmt: skip
+        interrupts.append({"interruptId": node_uid(eid, "interrupt"), "tookEffectAt": step.end_ts,
+                           "interruptType": "ABORT_ALL", "interruptConfig": issuer})  # fmt: skip
     params: dict[str, Any] = {"identifier": step.identifier, "name": step.name, "timeout": step.timeout,
                               "type": step.step_type, "spec": step.spec}  # fmt: skip
     if step.delegate_selectors:

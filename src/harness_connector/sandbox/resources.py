@@ -17,9 +17,7 @@ the parser rejects (with the parser's message); DUPLICATE_FIELD "... already exi
 
 from __future__ import annotations
 
-import json
 import re
-import secrets
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
@@ -41,11 +39,8 @@ __all__ = [
     "delete_resource",
     "find_resource",
     "get_resource",
-    "list_everywhere",
     "list_resources",
-    "new_uid",
     "parse_yaml",
-    "purge_scope",
     "record_audit",
     "save_doc",
     "spec_of",
@@ -215,30 +210,6 @@ def list_resources(
 ) -> list[Entity]:
     """The entities of a kind at exactly one scope (and parent, when given), oldest first."""
     return ctx.state.list_entities(kind, org=org, project=project, parent=parent)
-
-
-def list_everywhere(ctx: SandboxContext, kind: str, *, org: str | None = None) -> list[Entity]:
-    """The entities of a kind at every scope (within one org when `org` is given), oldest first."""
-    sql = "SELECT kind, org, project, parent, identifier, doc, created_at, updated_at FROM entities WHERE kind = ?"
-    params: list[Any] = [kind]
-    if org is not None:
-        sql += " AND org = ?"
-        params.append(org)
-    rows = ctx.state.query(sql + " ORDER BY created_at, org, project, identifier", params)
-    return [Entity(r[0], r[1], r[2], r[3], r[4], json.loads(r[5]), int(r[6]), int(r[7])) for r in rows]
-
-
-def purge_scope(ctx: SandboxContext, org: str, project: str | None = None) -> int:
-    """Delete every entity of an org (or of one of its projects), as Harness does with the org or project."""
-    sql = "SELECT kind, project, parent, identifier FROM entities WHERE org = ?"
-    params: list[Any] = [org]
-    if project is not None:
-        sql += " AND project = ?"
-        params.append(project)
-    rows = ctx.state.query(sql, params)
-    for kind, proj, parent, identifier in rows:
-        ctx.state.delete_entity(kind, identifier, org=org, project=proj, parent=parent)
-    return len(rows)
 
 
 # ---- writes --------------------------------------------------------------------------------------------------
@@ -416,11 +387,6 @@ def _display_name(doc: Mapping[str, Any]) -> str:
 
 def _yaml_of(entity: Entity) -> str:
     text = entity.doc.get("yaml")
-    if isinstance(text, str) and text.strip() and entity.kind not in ("service", "environment", "infrastructure"):
+    if isinstance(text, str) and text.strip():
         return text
     return str(yaml.safe_dump(entity.doc, sort_keys=False))
-
-
-def new_uid(length: int = 22) -> str:
-    """A Harness-looking random id (url-safe, `length` characters)."""
-    return secrets.token_urlsafe(length)[:length]

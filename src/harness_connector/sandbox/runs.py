@@ -26,16 +26,16 @@ from harness_connector.domain.status import ExecutionStatus
 from harness_connector.sandbox import log_keys
 from harness_connector.sandbox.envelopes import ApiError
 from harness_connector.sandbox.model import ExecutionRecord, StageRun, StepRun
-from harness_connector.sandbox.render import node_uid, stage_groups, step_units
+from harness_connector.sandbox.render import stage_groups, step_node_id, step_units
 from harness_connector.sandbox.state import SandboxState
 
 __all__ = [
     "NO_DELEGATE",
     "Delegate",
+    "DelegatesOf",
     "advance",
     "build_stages",
     "commit",
-    "connected_delegates",
     "decide_approval",
     "duration_ms",
     "input_values",
@@ -52,18 +52,17 @@ __all__ = [
 
 S = ExecutionStatus
 NO_DELEGATE = "No eligible delegate(s) in account to execute task. No matching selector(s)"
-_SUCCESSES = frozenset({S.SUCCESS, S.IGNORE_FAILED})
+_PASSES = frozenset({S.SUCCESS, S.IGNORE_FAILED, S.SKIPPED})  # end states a run carries on after
 _LOCK = threading.RLock()  # one read-advance-write at a time, so live log lines are never written twice
 INPUT = "<+input>"
 _DEFAULT = re.compile(r"\.default\((.*?)\)")
 _ALLOWED = re.compile(r"\.allowedValues\((.*?)\)")
 _EXIT = re.compile(r"(?m)^\s*exit\s+([1-9]\d*)\s*;?\s*$")
-_HEARTBEAT_MS = 5 * 60_000
 
 
 @dataclass(frozen=True, slots=True)
 class Delegate:
-    """A connected delegate and the selectors it answers to (its name, tags and declared selectors)."""
+    """A connected delegate and the selectors it answers to (lower-cased: its tags, name and host names)."""
 
     name: str
     selectors: frozenset[str]
@@ -256,7 +255,7 @@ def retry_stages(
 
     Within the retried parallel block, `run_all` reruns every stage; otherwise its successful stages are kept.
     """
-    failed = [s.identifier for s in original.stages if s.status.is_terminal and s.status not in _SUCCESSES]
+    failed = [s.identifier for s in original.stages if s.status.is_terminal and s.status not in _PASSES]
     wanted = set(retry_from) or set(failed[:1])
     if not wanted:
         raise ApiError("INVALID_REQUEST", "There is no failed stage to retry from; pass retryStages")
@@ -270,7 +269,7 @@ def retry_stages(
         retried = any(stage.identifier in wanted for stage in group)
         for stage in group:
             old = known.get(stage.identifier)
-            succeeded = old is not None and old.status in _SUCCESSES
+            succeeded = old is not None and old.status in _PASSES
             if not reached and not retried and not succeeded:
                 raise ApiError("INVALID_REQUEST", f"Cannot retry from {', '.join(sorted(wanted))}: "
                                f"stage {stage.identifier} before it did not succeed")  # fmt: skip
@@ -304,7 +303,7 @@ def advance(record: ExecutionRecord, now_ms: int, *, delegates: Sequence[Delegat
             run.status = _live_status(run, pausing)
             return run
         previous_end = max([previous_end, *(stage.end_ts or 0 for stage in group)])
-        failed = [stage for stage in group if stage.status not in _SUCCESSES]
+        failed = [stage for stage in group if stage.status not in _PASSES]
         if failed:
             return _finish(run, failed[0].status, previous_end, failed[0])
     return _finish(run, S.SUCCESS, previous_end, None)
@@ -331,7 +330,10 @@ def _progress(run: ExecutionRecord, stage: StageRun, now: int, delegates: Sequen
                 return
             step.status, step.end_ts = S.EXPIRED, deadline
             step.failure_message, step.failure_types = "Approval instance has expired", ["EXPIRED"]
-        if step.status not in _SUCCESSES:
+        if not step.status.is_terminal:  # other waits (intervention, input) hold the stage until someone acts
+            stage.status = step.status
+            return
+        if step.status not in _PASSES:
             stage.status, stage.end_ts = step.status, step.end_ts
             stage.failure_message, stage.failure_types = step.failure_message, list(step.failure_types)
             return
@@ -391,12 +393,12 @@ def duration_ms(text: str) -> int:
 
 
 def _live_status(run: ExecutionRecord, pausing: bool) -> ExecutionStatus:
+    """An unfinished run's status: running while any step runs, else the wait its steps are in."""
     steps = [step.status for stage in run.stages for step in stage.steps]
     if pausing:
         return S.PAUSING if S.RUNNING in steps else S.PAUSED
-    if S.RUNNING in steps:
-        return S.RUNNING
-    return S.APPROVAL_WAITING if S.APPROVAL_WAITING in steps else S.RUNNING
+    waits = [status for status in steps if not status.is_terminal and status is not S.NOT_STARTED]
+    return S.RUNNING if not waits or S.RUNNING in waits else waits[0]
 
 
 def _finish(run: ExecutionRecord, status: ExecutionStatus, end: int, failed: StageRun | None) -> ExecutionRecord:
@@ -415,15 +417,11 @@ def interrupt(record: ExecutionRecord, kind: str, now_ms: int, by: str) -> tuple
     """Apply an interrupt to a whole run; returns the new record and the interrupt's canonical name."""
     name = _INTERRUPTS.get(kind.replace("_", "").lower())
     if name is None:
-        raise ApiError(
-            "INVALID_REQUEST", f"Unsupported interruptType {kind!r}; use one of: {', '.join(_INTERRUPTS.values())}"
-        )
+        known = ", ".join(_INTERRUPTS.values())
+        raise ApiError("INVALID_REQUEST", f"Unsupported interruptType {kind!r}; use one of: {known}")
     if record.status.is_terminal:
-        raise ApiError(
-            "INVALID_REQUEST",
-            f"Execution {record.plan_execution_id} has already finished with status {record.status.value}; "
-            "it cannot be interrupted",
-        )
+        raise ApiError("INVALID_REQUEST", f"Execution {record.plan_execution_id} has already finished with status "
+                       f"{record.status.value}; it cannot be interrupted")  # fmt: skip
     run = record.model_copy(deep=True)
     if name == "Pause":
         run.status = S.PAUSING
@@ -447,7 +445,7 @@ def resume(record: ExecutionRecord, now_ms: int, delegates: Sequence[Delegate]) 
     """After Resume, start what the pause held back at `now_ms` rather than back when it became due."""
     run = record.model_copy(deep=True)
     for group in stage_groups(run.stages):
-        if all(stage.status in _SUCCESSES for stage in group):
+        if all(stage.status in _PASSES for stage in group):
             continue
         for stage in group:
             busy = any(step.status in (S.RUNNING, S.APPROVAL_WAITING) for step in stage.steps)
@@ -465,58 +463,25 @@ def decide_approval(
 ) -> ExecutionRecord:
     """Approve or reject the waiting Harness approval step whose node id is `approval_id`."""
     run = record.model_copy(deep=True)
-    for stage in run.stages:
-        for step in stage.steps:
-            if (
-                node_uid(run.plan_execution_id, "node", log_keys.step_base_fqn(stage.identifier, step.identifier))
-                != approval_id
-            ):
-                continue
-            if step.status is not S.APPROVAL_WAITING:
-                raise ApiError(
-                    "INVALID_REQUEST", f"Approval instance {approval_id} is not waiting: it is {step.status.value}"
-                )
-            step.end_ts = now_ms
-            step.output_variables = {
-                "action": "APPROVE" if approve else "REJECT",
-                "approvedBy": by,
-                "comments": comments,
-            }
-            if approve:
-                step.status = S.SUCCESS
-            else:
-                step.status, step.failure_message = S.APPROVAL_REJECTED, "Approval Step has been Rejected"
-                step.failure_types = ["APPROVAL_REJECTION"]
-            run.status = S.RUNNING
-            return run
-    raise ApiError("RESOURCE_NOT_FOUND", f"Approval instance with id [{approval_id}] does not exist")
+    found = [step for stage in run.stages for step in stage.steps if step_node_id(run, stage, step) == approval_id]
+    if not found:
+        raise ApiError("RESOURCE_NOT_FOUND", f"Approval instance with id [{approval_id}] does not exist")
+    step = found[0]
+    if step.status is not S.APPROVAL_WAITING:
+        raise ApiError("INVALID_REQUEST", f"Approval instance {approval_id} is not waiting: it is {step.status.value}")
+    action = "APPROVE" if approve else "REJECT"
+    # The decision is kept as the step's outputs, which is where Harness shows an approval's activity too.
+    step.end_ts, step.output_variables = now_ms, {"action": action, "approvedBy": by, "comments": comments}
+    if approve:
+        step.status = S.SUCCESS
+    else:
+        step.status, step.failure_message = S.APPROVAL_REJECTED, "Approval Step has been Rejected"
+        step.failure_types = ["APPROVAL_REJECTION"]
+    run.status = S.RUNNING
+    return run
 
 
-# ---- state: delegates, live logs and storing -------------------------------------------------------------
-
-
-def connected_delegates(state: SandboxState, org: str, project: str, now_ms: int) -> list[Delegate]:
-    """Delegates visible to a project (account, org and project scope) that count as connected."""
-    found: list[Delegate] = []
-    for scope_org, scope_project in {("", ""), (org, ""), (org, project)}:
-        for entity in state.list_entities("delegate", org=scope_org, project=scope_project):
-            doc = entity.doc
-            heartbeat = doc.get("lastHeartBeat")
-            connected = doc.get("connected")
-            if connected is None and isinstance(heartbeat, int):
-                connected = now_ms - heartbeat <= _HEARTBEAT_MS
-            if connected is False:
-                continue
-            name = str(doc.get("name") or entity.identifier)
-            names = [name, entity.identifier, *_strings(doc.get("tags")), *_strings(doc.get("selectors"))]
-            found.append(Delegate(name, frozenset(n.lower() for n in names)))
-    return sorted(found, key=lambda d: d.name)
-
-
-def _strings(value: Any) -> list[str]:
-    if isinstance(value, dict):
-        return [str(k) for k in value]
-    return [str(v) for v in value] if isinstance(value, list) else []
+# ---- state: live logs and storing -------------------------------------------------------------
 
 
 def log_events(
@@ -584,22 +549,28 @@ def commit(state: SandboxState, account_id: str, before: ExecutionRecord, after:
     return after
 
 
+DelegatesOf = Callable[[str, str], Sequence[Delegate]]  # (org, project) -> the connected delegates it can use
+
+
 def start(
-    state: SandboxState, account_id: str, org: str, project: str, pipeline_id: str,
-    make: Callable[[int], ExecutionRecord], now_ms: int,
-) -> ExecutionRecord:  # fmt: skip
-    """Store a new run built by `make(run_sequence)` and move it to `now_ms` (its first steps start)."""
-    with _LOCK:
-        record = make(state.next_run_sequence(org, project, pipeline_id))
-        state.put_execution(record)
-        return refresh(state, account_id, record, now_ms)
+    state: SandboxState, account_id: str, record: ExecutionRecord, now_ms: int, delegates_of: DelegatesOf
+) -> ExecutionRecord:
+    """Store a new run under the pipeline's next run sequence and move it to `now_ms` (its first steps start)."""
+    with _LOCK:  # so two runs started at once never share a sequence
+        numbered = record.model_copy(
+            update={"run_sequence": state.next_run_sequence(record.org, record.project, record.pipeline_id)}
+        )
+        state.put_execution(numbered)
+        return refresh(state, account_id, numbered, now_ms, delegates_of)
 
 
-def refresh(state: SandboxState, account_id: str, record: ExecutionRecord, now_ms: int) -> ExecutionRecord:
+def refresh(
+    state: SandboxState, account_id: str, record: ExecutionRecord, now_ms: int, delegates_of: DelegatesOf
+) -> ExecutionRecord:
     """The run moved along to `now_ms` and stored; finished runs come back unchanged."""
     if record.status.is_terminal or record.status is S.PAUSED:
         return record
     with _LOCK:
         current = state.get_execution(record.plan_execution_id) or record
-        after = advance(current, now_ms, delegates=connected_delegates(state, current.org, current.project, now_ms))
+        after = advance(current, now_ms, delegates=delegates_of(current.org, current.project))
         return commit(state, account_id, current, after) if after != current else current

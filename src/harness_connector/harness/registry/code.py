@@ -52,7 +52,7 @@ REPOSITORY = ResourceType(
             description="List the repositories of a scope.",
             query_params={"query": "search_term", "sort": "sort", "order": "order"},
             envelope=Envelope.BARE,
-            paging=PagingStyle.V1_ARRAY,
+            paging=PagingStyle.CODE_PAGE,
         ),
         Operation(
             name="get",
@@ -135,7 +135,7 @@ PULL_REQUEST = ResourceType(
             },
             scope_params=PATH_SCOPE,
             envelope=Envelope.BARE,
-            paging=PagingStyle.V1_ARRAY,
+            paging=PagingStyle.CODE_PAGE,
         ),
         Operation(
             name="get",

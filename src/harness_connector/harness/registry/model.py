@@ -98,6 +98,7 @@ class PagingStyle(StrEnum):
     NG_PAGE = "ng_page"  # pageIndex/pageSize; data.{content, totalItems, totalPages, pageIndex}
     SPRING_PAGE = "spring_page"  # page/size; data.{content, totalElements, totalPages, number}
     V1_ARRAY = "v1_array"  # page/limit; a bare array, totals in X-Total-Elements
+    CODE_PAGE = "code_page"  # Harness Code: 1-based page/limit; a bare array, totals in x-total / x-total-pages
     CF_PAGE = "cf_page"  # pageNumber/pageSize; {itemCount, pageCount, pageIndex, <items key>}
     TI_PAGE = "ti_page"  # pageIndex/pageSize; {data: {totalItems, totalPages}, content}
     NONE = "none"  # the whole list in one answer

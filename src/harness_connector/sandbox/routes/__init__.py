@@ -15,15 +15,18 @@ from harness_connector.sandbox.routes import (
     connectors,
     delegates,
     environments,
+    executions,
     feature_flags,
     freeze,
     input_sets,
+    logs,
     pipelines,
     pipelines_v1,
     platform,
     secrets,
     services,
     templates,
+    ti,
     triggers,
 )
 
@@ -46,5 +49,12 @@ _RESOURCE_MODULES = (
     code,
 )
 
-ALL: list[Callable[..., list[BaseRoute]]] = [*(m.routes for m in _RESOURCE_MODULES), pipelines_v1.routes]
+# Executions first: GET /pipeline/api/pipelines/getExecutionNode must match before /pipelines/{pipeline}.
+ALL: list[Callable[..., list[BaseRoute]]] = [
+    executions.routes,
+    logs.routes,
+    ti.routes,
+    *(m.routes for m in _RESOURCE_MODULES),
+    pipelines_v1.routes,
+]
 KINDS: tuple[KindSpec, ...] = tuple(spec for m in _RESOURCE_MODULES for spec in m.KINDS)

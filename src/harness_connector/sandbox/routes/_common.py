@@ -6,6 +6,8 @@ fields come back); these helpers keep each rule in one place so every route modu
 
 from __future__ import annotations
 
+import json
+import secrets
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from typing import Any
 
@@ -25,11 +27,15 @@ __all__ = [
     "body_scope",
     "bool_param",
     "check_body_scope",
+    "check_yaml_scope",
     "filter_body",
+    "list_everywhere",
     "matches",
+    "new_uid",
     "ng_tags",
     "optional_scope",
     "project_scope",
+    "purge_scope",
     "require_mapping",
     "require_text",
     "resolve_ref",
@@ -101,6 +107,16 @@ def check_body_scope(holder: Mapping[str, Any], org: str, project: str) -> None:
         named = holder.get(key)
         if named not in (None, "", expected):
             raise ApiError("INVALID_REQUEST", f"{key} [{named}] does not match the scope of the request [{expected}]")
+
+
+def check_yaml_scope(block: Mapping[str, Any], what: str, expected: Mapping[str, str]) -> None:
+    """Refuse YAML whose `orgIdentifier`, `projectIdentifier` (or other named keys) disagree with the request."""
+    for key, value in expected.items():
+        named = block.get(key)
+        if named not in (None, "", value):
+            raise ApiError(
+                "INVALID_REQUEST", f"{key} in the {what} YAML [{named}] does not match the request [{value}]"
+            )
 
 
 def scope_chain(org: str, project: str) -> list[tuple[str, str]]:
@@ -196,6 +212,38 @@ def bool_param(request: Request, name: str, default: bool = False) -> bool:
     return default if raw is None or raw == "" else raw.strip().lower() == "true"
 
 
+# ---- entities across scopes ----------------------------------------------------------------------------------
+
+
+def list_everywhere(ctx: SandboxContext, kind: str, *, org: str | None = None) -> list[Entity]:
+    """The entities of a kind at every scope (within one org when `org` is given), oldest first."""
+    sql = "SELECT kind, org, project, parent, identifier, doc, created_at, updated_at FROM entities WHERE kind = ?"
+    params: list[Any] = [kind]
+    if org is not None:
+        sql += " AND org = ?"
+        params.append(org)
+    rows = ctx.state.query(sql + " ORDER BY created_at, org, project, identifier", params)
+    return [Entity(r[0], r[1], r[2], r[3], r[4], json.loads(r[5]), int(r[6]), int(r[7])) for r in rows]
+
+
+def purge_scope(ctx: SandboxContext, org: str, project: str | None = None) -> int:
+    """Delete every entity of an org (or of one of its projects), as Harness does with the org or project."""
+    sql = "SELECT kind, project, parent, identifier FROM entities WHERE org = ?"
+    params: list[Any] = [org]
+    if project is not None:
+        sql += " AND project = ?"
+        params.append(project)
+    rows = ctx.state.query(sql, params)
+    for kind, proj, parent, identifier in rows:
+        ctx.state.delete_entity(kind, identifier, org=org, project=proj, parent=parent)
+    return len(rows)
+
+
+def new_uid(length: int = 22) -> str:
+    """A Harness-looking random id (url-safe, `length` characters)."""
+    return secrets.token_urlsafe(length)[:length]
+
+
 # ---- lists -----------------------------------------------------------------------------------------------------
 
 
@@ -234,14 +282,13 @@ def sort_entities(
     default: str = "lastModifiedAt,DESC",
 ) -> list[Entity]:
     """Entities ordered by a Spring `sort` (`field,DIRECTION`); unknown fields fall back to the default."""
+    keys: dict[str, Callable[[Entity], Any]] = {**_SORT_KEYS, "name": lambda e: name_of(e).lower()}
     spec = sort if isinstance(sort, str) else (sort[0] if sort else None)
     field_name, _, direction = (spec or default).partition(",")
-    key = _SORT_KEYS.get(field_name.strip().lower())
-    if field_name.strip().lower() == "name":
-        key = lambda e: name_of(e).lower()  # noqa: E731
+    key = keys.get(field_name.strip().lower())
     if key is None:
         field_name, _, direction = default.partition(",")
-        key = _SORT_KEYS[field_name.lower()]
+        key = keys[field_name.lower()]
     ordered = sorted(entities, key=lambda e: e.identifier)
     return sorted(ordered, key=key, reverse=direction.strip().upper() == "DESC")
 

@@ -29,13 +29,13 @@ from harness_connector.sandbox.resources import (
     check_identifier,
     create_resource,
     get_resource,
-    list_everywhere,
     list_resources,
     update_resource,
 )
 from harness_connector.sandbox.routes._common import (
     Handler,
     actor_of,
+    list_everywhere,
     matches,
     optional_scope,
     require_mapping,
@@ -50,11 +50,16 @@ __all__ = ["KINDS", "routes"]
 _REPO_ID = re.compile(r"^[a-zA-Z0-9_.-]{1,100}$")
 _PR_STATES = ("open", "closed", "merged")
 _REPO_FIELDS = ("identifier", "uid", "description", "default_branch", "is_public", "readme", "license", "git_ignore")
+# What the sandbox does not model (sizes, forks, imports) reads as Gitness reports a fresh repository.
+_REPO_FIXED = {"parent_id": 0, "created_by": 1, "size": 0, "size_updated": 0, "fork_id": 0, "num_forks": 0,
+               "state": 0, "importing": False, "archived": False}  # fmt: skip
+_PR_STATS = {"commits": 1, "files_changed": 1, "additions": 0, "deletions": 0, "conversations": 0,
+             "unresolved_count": 0}  # fmt: skip
 _PR_FIELDS = ("title", "description", "source_branch", "target_branch", "is_draft")
 
 
 def _sha(*parts: str) -> str:
-    return hashlib.sha1("/".join(parts).encode()).hexdigest()  # noqa: S324 - a fake commit id, not security
+    return hashlib.sha1("/".join(parts).encode()).hexdigest()
 
 
 def _parse_repo(draft: Draft) -> Parsed:
@@ -64,8 +69,9 @@ def _parse_repo(draft: Draft) -> Parsed:
     identifier = check_identifier(merged.get("identifier") or merged.get("uid"), pattern=_REPO_ID)
     if identifier.endswith(".git"):
         raise ApiError("INVALID_REQUEST", "identifier: a repository identifier cannot end with .git")
-    number = previous.get("id") or 1 + max((int(e.doc["id"]) for e in list_everywhere(draft.ctx, "repository")),
-                                           default=0)  # fmt: skip
+    number = previous.get("id") or 1 + max(
+        (int(e.doc["id"]) for e in list_everywhere(draft.ctx, "repository")), default=0
+    )
     doc = {
         "id": int(number),
         "identifier": identifier,
@@ -85,19 +91,30 @@ def _repo_path(ctx: SandboxContext, entity: Entity) -> str:
 
 def _repo_view(ctx: SandboxContext, entity: Entity) -> dict[str, Any]:
     doc = entity.doc
-    pulls = [p.doc for p in list_resources(ctx, "pull_request", org=entity.org, project=entity.project,
-                                           parent=entity.identifier)]  # fmt: skip
+    pulls = [
+        p.doc
+        for p in list_resources(ctx, "pull_request", org=entity.org, project=entity.project, parent=entity.identifier)
+    ]
     path = _repo_path(ctx, entity)
     counts = {state: sum(1 for p in pulls if p["state"] == state) for state in _PR_STATES}
     return {
-        "id": doc["id"], "parent_id": 0, "identifier": entity.identifier, "uid": entity.identifier, "path": path,
-        "description": doc["description"], "is_public": doc["is_public"], "created_by": 1,
-        "created": entity.created_at, "updated": entity.updated_at, "size": 0, "size_updated": 0,
-        "default_branch": doc["default_branch"], "fork_id": 0, "num_forks": 0, "num_pulls": len(pulls),
-        "num_closed_pulls": counts["closed"], "num_open_pulls": counts["open"], "num_merged_pulls": counts["merged"],
-        "state": 0, "git_url": f"{ctx.base_url}/git/{path}.git", "importing": False, "archived": False,
+        **_REPO_FIXED,
+        "id": doc["id"],
+        "identifier": entity.identifier,
+        "uid": entity.identifier,
+        "path": path,
+        "description": doc["description"],
+        "is_public": doc["is_public"],
+        "created": entity.created_at,
+        "updated": entity.updated_at,
+        "default_branch": doc["default_branch"],
+        "num_pulls": len(pulls),
+        "num_closed_pulls": counts["closed"],
+        "num_open_pulls": counts["open"],
+        "num_merged_pulls": counts["merged"],
+        "git_url": f"{ctx.base_url}/git/{path}.git",
         "is_empty": not (doc["readme"] or doc["license"] or doc["git_ignore"] or pulls),
-    }  # fmt: skip
+    }
 
 
 def _locate(ctx: SandboxContext, request: Request) -> tuple[str, str, str]:
@@ -162,8 +179,11 @@ def _gitness(handler: Handler) -> Handler:
 async def list_repos(ctx: SandboxContext, request: Request) -> Response:
     org, project = optional_scope(request)
     term = request.query_params.get("query")
-    views = [_repo_view(ctx, e) for e in list_resources(ctx, "repository", org=org, project=project)
-             if matches(term, e.identifier)]  # fmt: skip
+    views = [
+        _repo_view(ctx, e)
+        for e in list_resources(ctx, "repository", org=org, project=project)
+        if matches(term, e.identifier)
+    ]
     fields = {"identifier": "identifier", "uid": "identifier", "created": "created", "updated": "updated"}
     return _paged(_sorted(views, request, fields, "identifier", "asc"), request)
 
@@ -173,7 +193,7 @@ async def create_repo(ctx: SandboxContext, request: Request) -> Response:
     org, project = optional_scope(request)
     parent_ref = text(body, "parent_ref").strip("/").split("/")
     if parent_ref[0] == ctx.account_id:
-        org, project = (parent_ref[1:] + ["", ""])[:2]
+        org, project = [*parent_ref[1:], "", ""][:2]
     fields = {k: v for k, v in body.items() if k in _REPO_FIELDS}
     entity = create_resource(ctx, "repository", org=org, project=project, body=fields, actor=actor_of(ctx, request))
     return JSONResponse(_repo_view(ctx, entity), status_code=201)
@@ -187,8 +207,15 @@ async def update_repo(ctx: SandboxContext, request: Request) -> Response:
     entity = _repo(ctx, request)
     body = require_mapping(await json_body(request))
     fields = {k: v for k, v in body.items() if k in ("description", "default_branch", "is_public")}
-    updated = update_resource(ctx, "repository", entity.identifier, org=entity.org, project=entity.project,
-                              body=fields, actor=actor_of(ctx, request))  # fmt: skip
+    updated = update_resource(
+        ctx,
+        "repository",
+        entity.identifier,
+        org=entity.org,
+        project=entity.project,
+        body=fields,
+        actor=actor_of(ctx, request),
+    )
     return JSONResponse(_repo_view(ctx, updated))
 
 
@@ -210,39 +237,58 @@ def _parse_pull(draft: Draft) -> Parsed:
     siblings = list_resources(draft.ctx, "pull_request", org=draft.org, project=draft.project, parent=draft.parent)
     if draft.previous is None:
         number = 1 + max((int(p.doc["number"]) for p in siblings), default=0)
-        clash = [p for p in siblings if p.doc["state"] == "open" and (p.doc["source_branch"], p.doc["target_branch"])
-                 == (source, target)]  # fmt: skip
+        clash = [
+            p
+            for p in siblings
+            if p.doc["state"] == "open" and (p.doc["source_branch"], p.doc["target_branch"]) == (source, target)
+        ]
         if clash and state == "open":
-            raise ApiError("DUPLICATE_FIELD", "a pull request for this target and source branch already exists",
-                           status=409)  # fmt: skip
+            raise ApiError(
+                "DUPLICATE_FIELD", "a pull request for this target and source branch already exists", status=409
+            )
     else:
         number = int(previous["number"])
     doc = {
-        "number": number, "title": title, "description": str(merged.get("description") or ""),
-        "source_branch": source, "target_branch": target, "is_draft": bool(merged.get("is_draft", False)),
-        "state": state, "author": merged.get("author") or {"uid": "sandbox", "display_name": "sandbox"},
+        "number": number,
+        "title": title,
+        "description": str(merged.get("description") or ""),
+        "source_branch": source,
+        "target_branch": target,
+        "is_draft": bool(merged.get("is_draft", False)),
+        "state": state,
+        "author": merged.get("author") or {"uid": "sandbox", "display_name": "sandbox"},
         "merged": merged.get("merged") if state == "merged" else None,
         "merge_method": merged.get("merge_method") or ("merge" if state == "merged" else None),
         "source_sha": str(merged.get("source_sha") or _sha(repo.identifier, source, str(number))),
-    }  # fmt: skip
+    }
     return Parsed(identifier=str(number), doc=doc, parent=draft.parent)
 
 
 def _pull_view(entity: Entity, repo: Entity) -> dict[str, Any]:
     doc = entity.doc
-    author = {"id": 1, "type": "user", "email": "", "created": entity.created_at, "updated": entity.created_at,
-              **doc["author"]}  # fmt: skip
+    author = {"id": 1, "type": "user", "email": "", "created": entity.created_at, "updated": entity.created_at}
     return {
-        "number": doc["number"], "created": entity.created_at, "edited": entity.updated_at,
-        "updated": entity.updated_at, "state": doc["state"], "is_draft": doc["is_draft"], "title": doc["title"],
-        "description": doc["description"], "source_repo_id": repo.doc["id"], "source_branch": doc["source_branch"],
-        "source_sha": doc["source_sha"], "target_repo_id": repo.doc["id"], "target_branch": doc["target_branch"],
-        "merged": doc["merged"], "merge_method": doc["merge_method"],
+        "number": doc["number"],
+        "created": entity.created_at,
+        "edited": entity.updated_at,
+        "updated": entity.updated_at,
+        "state": doc["state"],
+        "is_draft": doc["is_draft"],
+        "title": doc["title"],
+        "description": doc["description"],
+        "source_repo_id": repo.doc["id"],
+        "source_branch": doc["source_branch"],
+        "source_sha": doc["source_sha"],
+        "target_repo_id": repo.doc["id"],
+        "target_branch": doc["target_branch"],
+        "merged": doc["merged"],
+        "merge_method": doc["merge_method"],
         "merge_check_status": "mergeable" if doc["state"] == "open" else "",
-        "merge_base_sha": _sha(repo.identifier, doc["target_branch"]), "author": author, "merger": None,
-        "stats": {"commits": 1, "files_changed": 1, "additions": 0, "deletions": 0, "conversations": 0,
-                  "unresolved_count": 0},
-    }  # fmt: skip
+        "merge_base_sha": _sha(repo.identifier, doc["target_branch"]),
+        "author": {**author, **doc["author"]},
+        "merger": None,
+        "stats": _PR_STATS,
+    }
 
 
 async def list_pulls(ctx: SandboxContext, request: Request) -> Response:
@@ -265,26 +311,43 @@ async def create_pull(ctx: SandboxContext, request: Request) -> Response:
     repo = _repo(ctx, request)
     actor = actor_of(ctx, request)
     body = {k: v for k, v in require_mapping(await json_body(request)).items() if k in _PR_FIELDS}
-    body["author"] = {"uid": actor.name, "display_name": actor.name, "type": "user" if actor.principal_type == "USER"
-                      else "service"}  # fmt: skip
-    entity = create_resource(ctx, "pull_request", org=repo.org, project=repo.project, parent=repo.identifier,
-                             body=body, actor=actor)  # fmt: skip
+    body["author"] = {
+        "uid": actor.name,
+        "display_name": actor.name,
+        "type": "user" if actor.principal_type == "USER" else "service",
+    }
+    entity = create_resource(
+        ctx, "pull_request", org=repo.org, project=repo.project, parent=repo.identifier, body=body, actor=actor
+    )
     return JSONResponse(_pull_view(entity, repo), status_code=201)
 
 
 async def get_pull(ctx: SandboxContext, request: Request) -> Response:
     repo = _repo(ctx, request)
-    entity = get_resource(ctx, "pull_request", str(request.path_params["number"]), org=repo.org,
-                          project=repo.project, parent=repo.identifier)  # fmt: skip
+    entity = get_resource(
+        ctx,
+        "pull_request",
+        str(request.path_params["number"]),
+        org=repo.org,
+        project=repo.project,
+        parent=repo.identifier,
+    )
     return JSONResponse(_pull_view(entity, repo))
 
 
 async def update_pull(ctx: SandboxContext, request: Request) -> Response:
     repo = _repo(ctx, request)
     body = {k: v for k, v in require_mapping(await json_body(request)).items() if k in ("title", "description")}
-    entity = update_resource(ctx, "pull_request", str(request.path_params["number"]), org=repo.org,
-                             project=repo.project, parent=repo.identifier, body=body,
-                             actor=actor_of(ctx, request))  # fmt: skip
+    entity = update_resource(
+        ctx,
+        "pull_request",
+        str(request.path_params["number"]),
+        org=repo.org,
+        project=repo.project,
+        parent=repo.identifier,
+        body=body,
+        actor=actor_of(ctx, request),
+    )
     return JSONResponse(_pull_view(entity, repo))
 
 
@@ -293,11 +356,26 @@ def _not_found(what: str) -> Any:
 
 
 KINDS = (
-    KindSpec(kind="repository", label="Repository", parse=_parse_repo, audit_type="CODE_REPOSITORY", module="CODE",
-             not_found=_not_found("Repository"), duplicate_status=409),
-    KindSpec(kind="pull_request", label="Pull request", parse=_parse_pull, audit_type="CODE_PULL_REQUEST",
-             module="CODE", parent_label="Repository", not_found=_not_found("Pull request"), duplicate_status=409),
-)  # fmt: skip
+    KindSpec(
+        kind="repository",
+        label="Repository",
+        parse=_parse_repo,
+        audit_type="CODE_REPOSITORY",
+        module="CODE",
+        not_found=_not_found("Repository"),
+        duplicate_status=409,
+    ),
+    KindSpec(
+        kind="pull_request",
+        label="Pull request",
+        parse=_parse_pull,
+        audit_type="CODE_PULL_REQUEST",
+        module="CODE",
+        parent_label="Repository",
+        not_found=_not_found("Pull request"),
+        duplicate_status=409,
+    ),
+)
 
 
 def routes(ctx: SandboxContext) -> list[BaseRoute]:

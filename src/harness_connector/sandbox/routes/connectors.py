@@ -33,8 +33,8 @@ from harness_connector.sandbox.resources import (
 )
 from harness_connector.sandbox.routes._common import (
     actor_of,
-    bool_param,
     body_scope,
+    bool_param,
     check_body_scope,
     filter_body,
     matches,
@@ -65,8 +65,15 @@ _CATEGORIES = {
 
 
 def _unknown_status() -> dict[str, Any]:
-    return {"status": "UNKNOWN", "errorSummary": None, "errors": None, "testedAt": 0, "lastTestedAt": 0,
-            "lastConnectedAt": 0, "lastAlertSent": None}  # fmt: skip
+    return {
+        "status": "UNKNOWN",
+        "errorSummary": None,
+        "errors": None,
+        "testedAt": 0,
+        "lastTestedAt": 0,
+        "lastConnectedAt": 0,
+        "lastAlertSent": None,
+    }
 
 
 def _parse_connector(draft: Draft) -> Parsed:
@@ -135,7 +142,9 @@ async def list_connectors(ctx: SandboxContext, request: Request) -> Response:
     org, project = optional_scope(request)
     page, size = ng_paging(request, default_size=100)
     query = await filter_body(request, "Connector")
-    scopes = scope_chain(org, project) if bool_param(request, "includeAllConnectorsAvailableAtScope") else [(org, project)]
+    scopes = (
+        scope_chain(org, project) if bool_param(request, "includeAllConnectorsAvailableAtScope") else [(org, project)]
+    )
     term = request.query_params.get("searchTerm") or query.get("searchTerm")
     found = [e for o, p in scopes for e in list_resources(ctx, "connector", org=o, project=p) if _kept(e, term, query)]
     ordered = sort_entities(found, request.query_params.get("sort"), name_of=lambda e: str(e.doc["connector"]["name"]))
@@ -153,8 +162,9 @@ async def create_connector(ctx: SandboxContext, request: Request) -> Response:
     inner = unwrap(body, "connector")
     org, project = body_scope(inner, request)
     # The API cannot set a test result; only the scenario seeds one.
-    entity = create_resource(ctx, "connector", org=org, project=project, body={"connector": inner},
-                             actor=actor_of(ctx, request))  # fmt: skip
+    entity = create_resource(
+        ctx, "connector", org=org, project=project, body={"connector": inner}, actor=actor_of(ctx, request)
+    )
     return ok(_response(ctx, entity))
 
 
@@ -162,15 +172,15 @@ async def update_connector(ctx: SandboxContext, request: Request) -> Response:
     inner = unwrap(await json_body(request), "connector")
     org, project = body_scope(inner, request)
     identifier = check_identifier(inner.get("identifier"))
-    entity = update_resource(ctx, "connector", identifier, org=org, project=project, body={"connector": inner},
-                             actor=actor_of(ctx, request))  # fmt: skip
+    entity = update_resource(
+        ctx, "connector", identifier, org=org, project=project, body={"connector": inner}, actor=actor_of(ctx, request)
+    )
     return ok(_response(ctx, entity))
 
 
 async def delete_connector(ctx: SandboxContext, request: Request) -> Response:
     org, project = optional_scope(request)
-    delete_resource(ctx, "connector", request.path_params["id"], org=org, project=project,
-                    actor=actor_of(ctx, request))  # fmt: skip
+    delete_resource(ctx, "connector", request.path_params["id"], org=org, project=project, actor=actor_of(ctx, request))
     return ok(True)
 
 
@@ -193,12 +203,25 @@ async def test_connection(ctx: SandboxContext, request: Request) -> Response:
     delegate = eligible_delegate(ctx, org, project, selectors) if selectors is not None else None
     if selectors is not None and delegate is None:
         error = {"reason": "Delegate(s) not available", "message": NO_DELEGATE, "code": 450}
-        status = {**previous, "status": "FAILURE", "errorSummary": NO_DELEGATE, "errors": [error], "testedAt": now,
-                  "lastTestedAt": now}  # fmt: skip
+        status = {
+            **previous,
+            "status": "FAILURE",
+            "errorSummary": NO_DELEGATE,
+            "errors": [error],
+            "testedAt": now,
+            "lastTestedAt": now,
+        }
         save_doc(ctx, entity, {**entity.doc, "status": status}, touch=False)
         raise ApiError("GENERAL_ERROR", "Connection test failed: no delegate could run it", causes=[NO_DELEGATE])
-    status = {**previous, "status": "SUCCESS", "errorSummary": None, "errors": None, "testedAt": now,
-              "lastTestedAt": now, "lastConnectedAt": now}  # fmt: skip
+    status = {
+        **previous,
+        "status": "SUCCESS",
+        "errorSummary": None,
+        "errors": None,
+        "testedAt": now,
+        "lastTestedAt": now,
+        "lastConnectedAt": now,
+    }
     save_doc(ctx, entity, {**entity.doc, "status": status}, touch=False)
     delegate_id = delegate.doc.get("hostName") if delegate is not None else None
     return ok({"status": "SUCCESS", "errors": None, "errorSummary": None, "testedAt": now, "delegateId": delegate_id})

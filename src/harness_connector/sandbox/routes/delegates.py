@@ -33,7 +33,6 @@ from harness_connector.sandbox.resources import (
     create_resource,
     find_resource,
     get_resource,
-    list_everywhere,
     list_resources,
     record_audit,
     save_doc,
@@ -41,12 +40,12 @@ from harness_connector.sandbox.resources import (
 from harness_connector.sandbox.routes._common import (
     actor_of,
     bool_param,
+    list_everywhere,
     matches,
     optional_scope,
     require_mapping,
     route,
     scope_chain,
-    text,
 )
 from harness_connector.sandbox.state import Entity
 
@@ -70,7 +69,8 @@ def _parse_delegate(draft: Draft) -> Parsed:
         "type": str(merged.get("type") or "KUBERNETES"),
         "description": str(merged.get("description") or ""),
         "tags": [str(t) for t in tags],
-        "connected": merged.get("connected") is not False,
+        # None (not said) lets the heartbeat decide; the execution engine reads the same field.
+        "connected": merged.get("connected") if isinstance(merged.get("connected"), bool) else None,
         "lastHeartBeat": int(merged.get("lastHeartBeat") or draft.ctx.clock()),
         "version": str(merged.get("version") or "25.02.85300"),
         "hostName": str(merged.get("hostName") or f"{name}-0"),
@@ -93,19 +93,29 @@ def _replicas(entity: Entity) -> list[dict[str, Any]]:
     expiring = int(doc.get("expiringAt") or entity.created_at + _IMAGE_LIFETIME_MS)
     if isinstance(given, list) and given:
         return [
-            {"uuid": r.get("uuid") or _uid(entity.identifier, str(i)),
-             "lastHeartbeat": int(r.get("lastHeartbeat") or doc["lastHeartBeat"]),
-             "hostName": r.get("hostName") or f"{entity.identifier}-{i}", "version": r.get("version") or doc["version"],
-             "expiringAt": int(r.get("expiringAt") or expiring)}  # fmt: skip
+            {
+                "uuid": r.get("uuid") or _uid(entity.identifier, str(i)),
+                "lastHeartbeat": int(r.get("lastHeartbeat") or doc["lastHeartBeat"]),
+                "hostName": r.get("hostName") or f"{entity.identifier}-{i}",
+                "version": r.get("version") or doc["version"],
+                "expiringAt": int(r.get("expiringAt") or expiring),
+            }
             for i, r in enumerate(r for r in given if isinstance(r, dict))
         ]
-    return [{"uuid": _uid(entity.identifier, "0"), "lastHeartbeat": doc["lastHeartBeat"], "hostName": doc["hostName"],
-             "version": doc["version"], "expiringAt": expiring}]  # fmt: skip
+    return [
+        {
+            "uuid": _uid(entity.identifier, "0"),
+            "lastHeartbeat": doc["lastHeartBeat"],
+            "hostName": doc["hostName"],
+            "version": doc["version"],
+            "expiringAt": expiring,
+        }
+    ]
 
 
 def is_connected(ctx: SandboxContext, entity: Entity) -> bool:
     """Whether the delegate counts as connected now: flag set, fresh heartbeat, token not revoked."""
-    if not entity.doc.get("connected", True):
+    if entity.doc.get("connected") is False:
         return False
     last = max([int(entity.doc["lastHeartBeat"]), *(r["lastHeartbeat"] for r in _replicas(entity))])
     if ctx.clock() - last > HEARTBEAT_WINDOW_MS:
@@ -119,17 +129,17 @@ def is_connected(ctx: SandboxContext, entity: Entity) -> bool:
 
 
 def delegate_selectors(entity: Entity) -> set[str]:
-    """What a task can select the delegate by: its tags, its name and its host names."""
-    names = {entity.identifier, str(entity.doc.get("hostName") or "")}
+    """What a task can select the delegate by (lower-cased, as Harness compares them): tags, name, host names."""
+    names = {entity.identifier, str(entity.doc.get("hostName") or ""), *entity.doc["tags"]}
     names.update(r["hostName"] for r in _replicas(entity))
-    return {*entity.doc["tags"], *(n for n in names if n)}
+    return {n.lower() for n in names if n}
 
 
 def eligible_delegate(ctx: SandboxContext, org: str, project: str, selectors: list[str]) -> Entity | None:
     """A connected delegate usable from the scope (its own, its org's, the account's) with every selector."""
     for scope_org, scope_project in scope_chain(org, project):
         for entity in list_resources(ctx, "delegate", org=scope_org, project=scope_project):
-            if is_connected(ctx, entity) and set(selectors) <= delegate_selectors(entity):
+            if is_connected(ctx, entity) and {s.lower() for s in selectors} <= delegate_selectors(entity):
                 return entity
     return None
 
@@ -182,7 +192,9 @@ async def list_delegates(ctx: SandboxContext, request: Request) -> Response:
     body = await json_body(request, required=False)
     query = body if isinstance(body, dict) else {}
     if query.get("filterType") not in (None, "Delegate"):
-        raise ApiError("INVALID_REQUEST", f"Unable to process JSON: filterType {query['filterType']!r} is not valid here")
+        raise ApiError(
+            "INVALID_REQUEST", f"Unable to process JSON: filterType {query['filterType']!r} is not valid here"
+        )
     if bool_param(request, "all"):
         # `all` adds the delegates of the scopes below this one.
         found = [e for e in list_everywhere(ctx, "delegate", org=org or None) if not project or e.project == project]
@@ -250,8 +262,11 @@ async def list_tokens(ctx: SandboxContext, request: Request) -> Response:
 async def create_token(ctx: SandboxContext, request: Request) -> Response:
     org, project = optional_scope(request)
     actor = actor_of(ctx, request)
-    body = {"name": require(request, "tokenName"), "revokeAfter": request.query_params.get("revokeAfter"),
-            "createdBy": {"type": actor.principal_type, "name": actor.name}}  # fmt: skip
+    body = {
+        "name": require(request, "tokenName"),
+        "revokeAfter": request.query_params.get("revokeAfter"),
+        "createdBy": {"type": actor.principal_type, "name": actor.name},
+    }
     entity = create_resource(ctx, "delegate_token", org=org, project=project, body=body, actor=actor)
     return rest_response(_token_view(ctx, entity, with_value=True))
 

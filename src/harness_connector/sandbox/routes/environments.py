@@ -64,13 +64,15 @@ def _parse_environment(draft: Draft) -> Parsed:
 
 def _cascade_environment(ctx: SandboxContext, entity: Entity) -> None:
     # Harness removes an environment's infrastructure definitions and overrides with it.
-    for infra in list_resources(ctx, "infrastructure", org=entity.org, project=entity.project, parent=entity.identifier):
-        ctx.state.delete_entity("infrastructure", infra.identifier, org=infra.org, project=infra.project,
-                                parent=infra.parent)  # fmt: skip
+    for infra in list_resources(
+        ctx, "infrastructure", org=entity.org, project=entity.project, parent=entity.identifier
+    ):
+        ctx.state.delete_entity(
+            "infrastructure", infra.identifier, org=infra.org, project=infra.project, parent=infra.parent
+        )
     for override in list_resources(ctx, "service_override", org=entity.org, project=entity.project):
         if resolve_ref(override.doc["environmentRef"], entity.org, entity.project)[2] == entity.identifier:
-            ctx.state.delete_entity("service_override", override.identifier, org=override.org,
-                                    project=override.project)  # fmt: skip
+            ctx.state.delete_entity("service_override", override.identifier, org=override.org, project=override.project)
 
 
 def _environment_response(ctx: SandboxContext, entity: Entity) -> dict[str, Any]:
@@ -124,15 +126,17 @@ async def update_environment(ctx: SandboxContext, request: Request) -> Response:
     body = require_mapping(await json_body(request))
     org, project = body_scope(body, request)
     identifier = check_identifier(body.get("identifier"))
-    entity = update_resource(ctx, "environment", identifier, org=org, project=project, body=body,
-                             actor=actor_of(ctx, request))  # fmt: skip
+    entity = update_resource(
+        ctx, "environment", identifier, org=org, project=project, body=body, actor=actor_of(ctx, request)
+    )
     return ok(_environment_response(ctx, entity))
 
 
 async def delete_environment(ctx: SandboxContext, request: Request) -> Response:
     org, project = optional_scope(request)
-    delete_resource(ctx, "environment", request.path_params["id"], org=org, project=project,
-                    actor=actor_of(ctx, request))  # fmt: skip
+    delete_resource(
+        ctx, "environment", request.path_params["id"], org=org, project=project, actor=actor_of(ctx, request)
+    )
     return ok(True)
 
 
@@ -217,8 +221,7 @@ async def get_infrastructure(ctx: SandboxContext, request: Request) -> Response:
 async def create_infrastructure(ctx: SandboxContext, request: Request) -> Response:
     body = require_mapping(await json_body(request))
     org, project = body_scope(body, request)
-    entity = create_resource(ctx, "infrastructure", org=org, project=project, body=body,
-                             actor=actor_of(ctx, request))  # fmt: skip
+    entity = create_resource(ctx, "infrastructure", org=org, project=project, body=body, actor=actor_of(ctx, request))
     return ok(_infrastructure_response(ctx, entity))
 
 
@@ -226,26 +229,49 @@ async def update_infrastructure(ctx: SandboxContext, request: Request) -> Respon
     body = require_mapping(await json_body(request))
     org, project = body_scope(body, request)
     identifier = check_identifier(body.get("identifier"))
-    env = text(body, "environmentRef")
-    entity = update_resource(ctx, "infrastructure", identifier, org=org, project=project, parent=env, body=body,
-                             actor=actor_of(ctx, request))  # fmt: skip
+    # The environment may be named only inside the YAML; the update must find the stored entity under it.
+    given = body.get("yaml")
+    named = parse_yaml(given, root="infrastructureDefinition")[1] if isinstance(given, str) and given.strip() else {}
+    env = text(body, "environmentRef") or str(named.get("environmentRef") or "")
+    entity = update_resource(
+        ctx, "infrastructure", identifier, org=org, project=project, parent=env, body=body, actor=actor_of(ctx, request)
+    )
     return ok(_infrastructure_response(ctx, entity))
 
 
 async def delete_infrastructure(ctx: SandboxContext, request: Request) -> Response:
     org, project = optional_scope(request)
     env = require(request, "environmentIdentifier")
-    delete_resource(ctx, "infrastructure", request.path_params["id"], org=org, project=project, parent=env,
-                    actor=actor_of(ctx, request))  # fmt: skip
+    delete_resource(
+        ctx,
+        "infrastructure",
+        request.path_params["id"],
+        org=org,
+        project=project,
+        parent=env,
+        actor=actor_of(ctx, request),
+    )
     return ok(True)
 
 
 KINDS = (
-    KindSpec(kind="environment", label="Environment", parse=_parse_environment, audit_type="ENVIRONMENT",
-             module="CD", cascade=_cascade_environment),
-    KindSpec(kind="infrastructure", label="Infrastructure", parse=_parse_infrastructure,
-             audit_type="INFRASTRUCTURE", module="CD", parent_label="Environment"),
-)  # fmt: skip
+    KindSpec(
+        kind="environment",
+        label="Environment",
+        parse=_parse_environment,
+        audit_type="ENVIRONMENT",
+        module="CD",
+        cascade=_cascade_environment,
+    ),
+    KindSpec(
+        kind="infrastructure",
+        label="Infrastructure",
+        parse=_parse_infrastructure,
+        audit_type="INFRASTRUCTURE",
+        module="CD",
+        parent_label="Environment",
+    ),
+)
 
 
 def routes(ctx: SandboxContext) -> list[BaseRoute]:

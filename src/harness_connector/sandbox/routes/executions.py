@@ -20,7 +20,15 @@ from harness_connector.sandbox.app import SandboxContext
 from harness_connector.sandbox.envelopes import ApiError, ok, spring_page
 from harness_connector.sandbox.model import ExecutionRecord, StageRun, StepRun
 from harness_connector.sandbox.requests import json_body, require, spring_paging, yaml_body
-from harness_connector.sandbox.routes._common import actor_of, bool_param, filter_body, project_scope, route
+from harness_connector.sandbox.routes._common import (
+    actor_of,
+    bool_param,
+    filter_body,
+    project_scope,
+    route,
+    scope_chain,
+)
+from harness_connector.sandbox.routes.delegates import delegate_selectors, is_connected
 from harness_connector.sandbox.routes.runtime_inputs import runtime_input_template
 
 __all__ = ["routes"]
@@ -73,11 +81,25 @@ def _not_found(execution_id: str) -> ApiError:
     )
 
 
+def _delegates_of(ctx: SandboxContext) -> runs.DelegatesOf:
+    """The connected delegates a scope can use (its own, its org's, the account's), as the delegate routes judge."""
+
+    def of(org: str, project: str) -> list[runs.Delegate]:
+        return [
+            runs.Delegate(str(entity.doc.get("name") or entity.identifier), frozenset(delegate_selectors(entity)))
+            for scope_org, scope_project in scope_chain(org, project)
+            for entity in ctx.state.list_entities("delegate", org=scope_org, project=scope_project)
+            if is_connected(ctx, entity)
+        ]
+
+    return of
+
+
 def _load(ctx: SandboxContext, execution_id: str, org: str, project: str) -> ExecutionRecord:
     record = ctx.state.get_execution(execution_id)
     if record is None or (record.org, record.project) != (org, project):
         raise _not_found(execution_id)
-    return runs.refresh(ctx.state, ctx.account_id, record, ctx.clock())
+    return runs.refresh(ctx.state, ctx.account_id, record, ctx.clock(), _delegates_of(ctx))
 
 
 async def list_executions(ctx: SandboxContext, request: Request) -> Response:
@@ -89,8 +111,9 @@ async def list_executions(ctx: SandboxContext, request: Request) -> Response:
         f"SELECT doc FROM executions WHERE org = ? AND project = ? AND status IN ({unfinished})",
         (org, project, *_NON_TERMINAL),
     )
+    delegates_of = _delegates_of(ctx)
     for (doc,) in rows:
-        runs.refresh(ctx.state, ctx.account_id, ExecutionRecord.model_validate_json(doc), ctx.clock())
+        runs.refresh(ctx.state, ctx.account_id, ExecutionRecord.model_validate_json(doc), ctx.clock(), delegates_of)
     where, params = _filters(ctx, request, body, org, project)
     total = int(ctx.state.query(f"SELECT COUNT(*) FROM executions WHERE {where}", params)[0][0])
     order = _order(request.query_params.get("sort"))
@@ -216,8 +239,11 @@ def _by_node_id(ctx: SandboxContext, node_id: str) -> list[ExecutionRecord]:
 
 async def execution_node(ctx: SandboxContext, request: Request) -> Response:
     node_id = require(request, "nodeExecutionId")
-    for record in _by_node_id(ctx, node_id):
-        record = runs.refresh(ctx.state, ctx.account_id, record, ctx.clock())
+    org, project = request.query_params.get("orgIdentifier"), request.query_params.get("projectIdentifier")
+    for candidate in _by_node_id(ctx, node_id):
+        if project and (candidate.org, candidate.project) != (org, project):
+            continue
+        record = runs.refresh(ctx.state, ctx.account_id, candidate, ctx.clock(), _delegates_of(ctx))
         node = render.execution_graph(record, ctx.account_id, full=True)["nodeMap"].get(node_id)
         if node is not None:
             return ok(node)
@@ -249,7 +275,7 @@ def _input_sets(ctx: SandboxContext, org: str, project: str, pipeline_id: str, r
         entity = ctx.state.get_entity("input_set", ref, org=org, project=project, parent=pipeline_id)
         if entity is None:
             raise ApiError("INVALID_REQUEST", f"InputSet with the given ID: {ref} does not exist or has been deleted")
-        parsed: Any = yaml.safe_load(str(entity.doc.get("yaml") or "")) or {}
+        parsed: Any = _yaml_doc(str(entity.doc.get("yaml") or "")) or {}
         overlay = parsed.get("overlayInputSet") if isinstance(parsed, dict) else None
         if isinstance(overlay, dict):
             docs += _input_sets(
@@ -274,8 +300,11 @@ def _environment_type(ctx: SandboxContext, env_id: str, org: str, project: str) 
 
 
 def _start(
-    ctx: SandboxContext, request: Request, pipeline_id: str, docs: list[Any], input_yaml: str, **extra: Any
-) -> ExecutionRecord:
+    ctx: SandboxContext, request: Request, pipeline_id: str, docs: list[Any], input_yaml: str, *,
+    is_rerun: bool = False, retry_of: ExecutionRecord | None = None, retry_from: list[str] | None = None,
+    run_all: bool = True,
+) -> ExecutionRecord:  # fmt: skip
+    """Start a run of the stored pipeline with the runtime inputs of `docs` (later documents win)."""
     org, project = project_scope(request)
     entity = ctx.state.get_entity("pipeline", pipeline_id, org=org, project=project)
     if entity is None:
@@ -285,28 +314,26 @@ def _start(
     if pipeline is None:
         raise ApiError("INVALID_YAML_ERROR", f"Pipeline [{pipeline_id}] has no valid YAML to run")
     resolved = runs.resolve_inputs(pipeline, runs.input_values(*docs))
-    actor = actor_of(ctx, request)
+    actor, now = actor_of(ctx, request), ctx.clock()
     email = f"{actor.name}@example.com" if actor.principal_type == "USER" else None
-    original: ExecutionRecord | None = extra.pop("retry_of_record", None)
-    retry_from: list[str] = extra.pop("retry_from", [])
+    record = runs.plan_run(resolved, org=org, project=project, execution_id=runs.new_execution_id(), run_sequence=0,
+                           now_ms=now, triggered_by=(actor.name, email), input_yaml=input_yaml)  # fmt: skip
+    record.pipeline_id, record.is_rerun = pipeline_id, is_rerun
+    for stage in record.stages:
+        if stage.environment_id:
+            stage.environment_type = _environment_type(ctx, stage.environment_id, org, project)
+    if retry_of is not None:
+        record.stages = runs.retry_stages(retry_of, record.stages, retry_from or [], run_all)
+        record.retry_of = retry_of.plan_execution_id
+        record.root_execution_id = retry_of.root_execution_id or retry_of.plan_execution_id
+    return runs.start(ctx.state, ctx.account_id, record, now, _delegates_of(ctx))
 
-    def make(sequence: int) -> ExecutionRecord:
-        now = ctx.clock()
-        record = runs.plan_run(resolved, org=org, project=project, execution_id=runs.new_execution_id(),
-                               run_sequence=sequence, now_ms=now, triggered_by=(actor.name, email),
-                               input_yaml=input_yaml)  # fmt: skip
-        for stage in record.stages:
-            if stage.environment_id:
-                stage.environment_type = _environment_type(ctx, stage.environment_id, org, project)
-        if original is not None:
-            record.stages = runs.retry_stages(original, record.stages, retry_from, bool(extra.get("run_all")))
-            record.retry_of = original.plan_execution_id
-            record.root_execution_id = original.root_execution_id or original.plan_execution_id
-        record.is_rerun = bool(extra.get("is_rerun"))
-        record.pipeline_id = pipeline_id
-        return record
 
-    return runs.start(ctx.state, ctx.account_id, org, project, pipeline_id, make, ctx.clock())
+def _yaml_doc(text: str) -> Any:
+    try:
+        return yaml.safe_load(text) if text.strip() else None
+    except yaml.YAMLError as exc:
+        raise ApiError("INVALID_REQUEST", f"Invalid yaml: {exc}".replace("\n", " ")) from None
 
 
 def _plan_execution(ctx: SandboxContext, request: Request, record: ExecutionRecord) -> dict[str, Any]:
@@ -354,8 +381,7 @@ async def run_with_input_sets(ctx: SandboxContext, request: Request) -> Response
         raise ApiError("INVALID_REQUEST", "inputSetReferences: must not be empty")
     docs = _input_sets(ctx, org, project, pipeline_id, [str(ref) for ref in refs])
     last = str(body.get("lastYamlToMerge") or "")
-    if last.strip():
-        docs.append(yaml.safe_load(last))
+    docs.append(_yaml_doc(last))
     return ok(_plan_execution(ctx, request, _start(ctx, request, pipeline_id, docs, last)))
 
 
@@ -364,8 +390,7 @@ async def rerun(ctx: SandboxContext, request: Request) -> Response:
     original = _load(ctx, request.path_params["originalExecutionId"], org, project)
     text, inputs = await yaml_body(request, allow_empty=True)
     if inputs is None:
-        text = original.input_set_yaml
-        inputs = yaml.safe_load(text) if text.strip() else None
+        text, inputs = original.input_set_yaml, _yaml_doc(original.input_set_yaml)
     record = _start(ctx, request, request.path_params["identifier"], [inputs], text, is_rerun=True)
     return ok(_plan_execution(ctx, request, record))
 
@@ -373,8 +398,12 @@ async def rerun(ctx: SandboxContext, request: Request) -> Response:
 async def retry(ctx: SandboxContext, request: Request) -> Response:
     org, project = project_scope(request)
     identifier = request.path_params["identifier"]
-    # PUT .../retry/{planExecutionId} (the official server) names the execution in the path instead.
-    execution_id = request.query_params.get("planExecutionId") or identifier
+    execution_id = request.query_params.get("planExecutionId")
+    if not execution_id:
+        # PUT .../retry/{planExecutionId} (the official server) names the execution in the path instead.
+        if ctx.state.get_execution(identifier) is None:
+            raise ApiError("INVALID_REQUEST", "planExecutionId: must not be null")
+        execution_id = identifier
     original = _load(ctx, execution_id, org, project)
     if original.status not in (ExecutionStatus.FAILED, ExecutionStatus.ABORTED, ExecutionStatus.EXPIRED,
                                ExecutionStatus.APPROVAL_REJECTED, ExecutionStatus.ERRORED):  # fmt: skip
@@ -382,10 +411,9 @@ async def retry(ctx: SandboxContext, request: Request) -> Response:
                        "aborted, expired or rejected executions can be retried")  # fmt: skip
     text, inputs = await yaml_body(request, allow_empty=True)
     if inputs is None:
-        text = original.input_set_yaml
-        inputs = yaml.safe_load(text) if text.strip() else None
+        text, inputs = original.input_set_yaml, _yaml_doc(original.input_set_yaml)
     stages = [s for value in request.query_params.getlist("retryStages") for s in value.split(",") if s]
-    record = _start(ctx, request, original.pipeline_id, [inputs], text, retry_of_record=original, retry_from=stages,
+    record = _start(ctx, request, original.pipeline_id, [inputs], text, retry_of=original, retry_from=stages,
                     run_all=bool_param(request, "runAllStages", default=True))  # fmt: skip
     return ok(_plan_execution(ctx, request, record))
 
@@ -396,7 +424,7 @@ async def interrupt(ctx: SandboxContext, request: Request) -> Response:
     before = _load(ctx, request.path_params["planExecutionId"], org, project)
     now = ctx.clock()
     after, name = runs.interrupt(before, kind, now, actor_of(ctx, request).name)
-    delegates = runs.connected_delegates(ctx.state, org, project, now)
+    delegates = _delegates_of(ctx)(org, project)
     if name == "Resume":
         after = runs.resume(after, now, delegates)
     runs.commit(ctx.state, ctx.account_id, before, runs.advance(after, now, delegates=delegates))
@@ -409,13 +437,12 @@ async def interrupt(ctx: SandboxContext, request: Request) -> Response:
 
 def _approvals(record: ExecutionRecord) -> list[tuple[StageRun, StepRun, str]]:
     """The started Harness approval steps of a run, with their approval instance ids (their node ids)."""
-    found = []
-    for stage in record.stages:
-        for step in stage.steps:
-            if step.step_type == "HarnessApproval" and step.status is not ExecutionStatus.NOT_STARTED:
-                fqn = f"{render.stage_fqn(stage)}.spec.execution.steps.{step.identifier}"
-                found.append((stage, step, render.node_uid(record.plan_execution_id, "node", fqn)))
-    return found
+    return [
+        (stage, step, render.step_node_id(record, stage, step))
+        for stage in record.stages
+        for step in stage.steps
+        if step.step_type == "HarnessApproval" and step.status is not ExecutionStatus.NOT_STARTED
+    ]
 
 
 def _approval_details(step: StepRun) -> dict[str, Any]:
@@ -464,13 +491,16 @@ async def approval_activity(ctx: SandboxContext, request: Request) -> Response:
     if action not in ("APPROVE", "REJECT"):
         raise ApiError("INVALID_REQUEST", "action: must be APPROVE or REJECT")
     for candidate in _by_node_id(ctx, approval_id):
-        before = runs.refresh(ctx.state, ctx.account_id, candidate, ctx.clock())
+        before = runs.refresh(ctx.state, ctx.account_id, candidate, ctx.clock(), _delegates_of(ctx))
         if not any(uid == approval_id for _, _, uid in _approvals(before)):
             continue
-        now, by = ctx.clock(), actor_of(ctx, request).name
+        actor, now = actor_of(ctx, request), ctx.clock()
+        if not actor.may_write(before.org, before.project):
+            raise ApiError("NG_ACCESS_DENIED", f"Missing permission to approve in project {before.project}")
+        by = actor.name
         decided = runs.decide_approval(before, approval_id, approve=action == "APPROVE", by=by,
                                        comments=str(body.get("comments") or ""), now_ms=now)  # fmt: skip
-        delegates = runs.connected_delegates(ctx.state, before.org, before.project, now)
+        delegates = _delegates_of(ctx)(before.org, before.project)
         after = runs.commit(ctx.state, ctx.account_id, before, runs.advance(decided, now, delegates=delegates))
         step = next(step for _, step, uid in _approvals(after) if uid == approval_id)
         return ok({"id": approval_id, "type": step.step_type, "status": _APPROVAL_STATUS.get(step.status, "FAILED"),

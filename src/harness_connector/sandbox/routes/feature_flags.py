@@ -45,16 +45,24 @@ _NEVER = -6_795_364_578_871  # CF's "never requested" lastAccess
 def _variations(body: dict[str, Any], kind: str) -> list[dict[str, Any]]:
     given = body.get("variations")
     if given is None and kind == "boolean":
-        given = [{"identifier": "true", "name": "True", "value": "true"},
-                 {"identifier": "false", "name": "False", "value": "false"}]  # fmt: skip
+        given = [
+            {"identifier": "true", "name": "True", "value": "true"},
+            {"identifier": "false", "name": "False", "value": "false"},
+        ]
     if not isinstance(given, list) or len(given) < 2:
         raise ApiError("INVALID_REQUEST", "variations: a flag needs at least two variations")
     out = []
     for item in given:
         if not isinstance(item, dict) or not isinstance(item.get("identifier"), str) or "value" not in item:
             raise ApiError("INVALID_REQUEST", "variations: each needs an identifier and a value")
-        out.append({"identifier": item["identifier"], "name": str(item.get("name") or item["identifier"]),
-                    "value": str(item["value"]), "description": str(item.get("description") or "")})  # fmt: skip
+        out.append(
+            {
+                "identifier": item["identifier"],
+                "name": str(item.get("name") or item["identifier"]),
+                "value": str(item["value"]),
+                "description": str(item.get("description") or ""),
+            }
+        )
     return out
 
 
@@ -114,12 +122,33 @@ def _feature(entity: Entity, env: str | None) -> dict[str, Any]:
     doc = entity.doc
     feature = {
         key: doc[key]
-        for key in ("identifier", "name", "kind", "project", "archived", "defaultOnVariation", "defaultOffVariation",
-                    "description", "permanent", "owner", "tags", "variations")
-    }  # fmt: skip
-    feature.update(createdAt=entity.created_at, modifiedAt=entity.updated_at, prerequisites=[], results=[],
-                   services=[], stale=False, staleReason="", evaluation=None, evaluationIdentifier=None,
-                   status={"status": "never-requested", "lastAccess": _NEVER})  # fmt: skip
+        for key in (
+            "identifier",
+            "name",
+            "kind",
+            "project",
+            "archived",
+            "defaultOnVariation",
+            "defaultOffVariation",
+            "description",
+            "permanent",
+            "owner",
+            "tags",
+            "variations",
+        )
+    }
+    feature.update(
+        createdAt=entity.created_at,
+        modifiedAt=entity.updated_at,
+        prerequisites=[],
+        results=[],
+        services=[],
+        stale=False,
+        staleReason="",
+        evaluation=None,
+        evaluationIdentifier=None,
+        status={"status": "never-requested", "lastAccess": _NEVER},
+    )
     if env:
         feature["envProperties"] = _env_state(doc, env, entity.updated_at)
     return feature
@@ -151,14 +180,28 @@ async def list_flags(ctx: SandboxContext, request: Request) -> Response:
         and matches(params.get("identifier"), f["identifier"])
         and (not params.get("kind") or f["kind"] == params["kind"])
         and (not wanted or f["identifier"] in wanted)
-        and (not params.get("enabled") or not env or (f["envProperties"]["state"] == "on") == (params["enabled"] == "true"))
+        and (
+            not params.get("enabled")
+            or not env
+            or (f["envProperties"]["state"] == "on") == (params["enabled"] == "true")
+        )
     ]
     by = params.get("sortByField") or "name"
-    kept.sort(key=lambda f: (str(f.get(by, f["name"])).lower(), f["identifier"]),
-              reverse=(params.get("sortOrder") or "ASCENDING").upper() == "DESCENDING")  # fmt: skip
+    kept.sort(
+        key=lambda f: (str(f.get(by, f["name"])).lower(), f["identifier"]),
+        reverse=(params.get("sortOrder") or "ASCENDING").upper() == "DESCENDING",
+    )
     chunk = kept[page * size : (page + 1) * size]
-    return JSONResponse({"itemCount": len(kept), "pageCount": (len(kept) + size - 1) // size, "pageIndex": page,
-                         "pageSize": size, "features": chunk, "version": 1})  # fmt: skip
+    return JSONResponse(
+        {
+            "itemCount": len(kept),
+            "pageCount": (len(kept) + size - 1) // size,
+            "pageIndex": page,
+            "pageSize": size,
+            "features": chunk,
+            "version": 1,
+        }
+    )
 
 
 async def get_flag(ctx: SandboxContext, request: Request) -> Response:
@@ -182,15 +225,23 @@ async def create_flag(ctx: SandboxContext, request: Request) -> Response:
 async def update_flag(ctx: SandboxContext, request: Request) -> Response:
     org, project = project_scope(request)
     body = {"identifier": request.path_params["id"], **require_mapping(_api_body(await json_body(request)))}
-    entity = update_resource(ctx, "feature_flag", request.path_params["id"], org=org, project=project, body=body,
-                             actor=actor_of(ctx, request))  # fmt: skip
+    entity = update_resource(
+        ctx,
+        "feature_flag",
+        request.path_params["id"],
+        org=org,
+        project=project,
+        body=body,
+        actor=actor_of(ctx, request),
+    )
     return JSONResponse(_feature(entity, request.query_params.get("environmentIdentifier")))
 
 
 async def delete_flag(ctx: SandboxContext, request: Request) -> Response:
     org, project = project_scope(request)
-    delete_resource(ctx, "feature_flag", request.path_params["id"], org=org, project=project,
-                    actor=actor_of(ctx, request))  # fmt: skip
+    delete_resource(
+        ctx, "feature_flag", request.path_params["id"], org=org, project=project, actor=actor_of(ctx, request)
+    )
     return Response(status_code=204)
 
 
@@ -246,9 +297,16 @@ def _not_found(identifier: str, org: str, project: str, parent: str) -> str:
 
 
 KINDS = (
-    KindSpec(kind="feature_flag", label="Feature flag", parse=_parse_flag, audit_type="FEATURE_FLAG", module="CF",
-             not_found=_not_found, duplicate_status=409),
-)  # fmt: skip
+    KindSpec(
+        kind="feature_flag",
+        label="Feature flag",
+        parse=_parse_flag,
+        audit_type="FEATURE_FLAG",
+        module="CF",
+        not_found=_not_found,
+        duplicate_status=409,
+    ),
+)
 
 
 def routes(ctx: SandboxContext) -> list[BaseRoute]:

@@ -34,6 +34,7 @@ from harness_connector.sandbox.resources import (
 )
 from harness_connector.sandbox.routes._common import (
     actor_of,
+    check_yaml_scope,
     matches,
     optional_scope,
     require_text,
@@ -120,9 +121,7 @@ def _parse_freeze(draft: Draft) -> Parsed:
     status = str(freeze.get("status") or "Disabled")
     if status not in ("Enabled", "Disabled"):
         raise ApiError("INVALID_REQUEST", "freeze.status: must be Enabled or Disabled")
-    for key, expected in (("orgIdentifier", draft.org), ("projectIdentifier", draft.project)):
-        if freeze.get(key) not in (None, "", expected):
-            raise ApiError("INVALID_REQUEST", f"{key} in the freeze YAML [{freeze.get(key)}] does not match [{expected}]")
+    check_yaml_scope(freeze, "freeze", {"orgIdentifier": draft.org, "projectIdentifier": draft.project})
     windows = freeze.get("windows")
     if not isinstance(windows, list) or not windows or not all(isinstance(w, dict) for w in windows):
         raise ApiError("INVALID_REQUEST", "freeze.windows: a freeze needs at least one window")
@@ -189,8 +188,10 @@ async def list_freezes(ctx: SandboxContext, request: Request) -> Response:
     body = await json_body(request, required=False)
     query = body if isinstance(body, dict) else {}
     if query and query.get("filterType") != "FreezeSetup":
-        raise ApiError("INVALID_REQUEST", "Unable to process JSON: missing type id property 'filterType' "
-                       "(expected \"FreezeSetup\")")  # fmt: skip
+        raise ApiError(
+            "INVALID_REQUEST",
+            "Unable to process JSON: missing type id property 'filterType' (expected \"FreezeSetup\")",
+        )
     found = [e for e in list_resources(ctx, "freeze_window", org=org, project=project) if _kept(ctx, e, query)]
     ordered = sort_entities(found, request.query_params.get("sort"), name_of=lambda e: str(e.doc["name"]))
     items = [_summary(ctx, e) for e in window(ordered, page, size)]
@@ -214,15 +215,23 @@ async def create_freeze(ctx: SandboxContext, request: Request) -> Response:
 async def update_freeze(ctx: SandboxContext, request: Request) -> Response:
     org, project = optional_scope(request)
     body = (await request.body()).decode("utf-8", errors="replace")
-    entity = update_resource(ctx, "freeze_window", request.path_params["id"], org=org, project=project, body=body,
-                             actor=actor_of(ctx, request))  # fmt: skip
+    entity = update_resource(
+        ctx,
+        "freeze_window",
+        request.path_params["id"],
+        org=org,
+        project=project,
+        body=body,
+        actor=actor_of(ctx, request),
+    )
     return ok(_response(ctx, entity))
 
 
 async def delete_freeze(ctx: SandboxContext, request: Request) -> Response:
     org, project = optional_scope(request)
-    delete_resource(ctx, "freeze_window", request.path_params["id"], org=org, project=project,
-                    actor=actor_of(ctx, request))  # fmt: skip
+    delete_resource(
+        ctx, "freeze_window", request.path_params["id"], org=org, project=project, actor=actor_of(ctx, request)
+    )
     return ok(True)
 
 

@@ -33,6 +33,7 @@ from harness_connector.sandbox.resources import (
 )
 from harness_connector.sandbox.routes._common import (
     actor_of,
+    check_yaml_scope,
     matches,
     project_scope,
     require_text,
@@ -58,9 +59,7 @@ def _parse_input_set(draft: Draft) -> Parsed:
     name = require_text(block, "name")
     pipeline_id = draft.parent
     get_resource(draft.ctx, "pipeline", pipeline_id, org=draft.org, project=draft.project)
-    for key, expected in (("orgIdentifier", draft.org), ("projectIdentifier", draft.project)):
-        if block.get(key) not in (None, "", expected):
-            raise ApiError("INVALID_REQUEST", f"{key} in the input set YAML [{block.get(key)}] does not match [{expected}]")
+    check_yaml_scope(block, "input set", {"orgIdentifier": draft.org, "projectIdentifier": draft.project})
     references: list[str] = []
     if root == "inputSet":
         pipeline = block.get("pipeline")
@@ -79,7 +78,10 @@ def _parse_input_set(draft: Draft) -> Parsed:
             raise ApiError("INVALID_REQUEST", "inputSetReferences: an overlay input set must reference input sets")
         references = [str(r) for r in raw]
         for ref in references:
-            if find_resource(draft.ctx, "input_set", ref, org=draft.org, project=draft.project, parent=pipeline_id) is None:
+            if (
+                find_resource(draft.ctx, "input_set", ref, org=draft.org, project=draft.project, parent=pipeline_id)
+                is None
+            ):
                 raise ApiError("INVALID_REQUEST", f"Reference {ref} does not exist")
     tags = block.get("tags")
     doc = {
@@ -191,23 +193,39 @@ async def get_input_set(ctx: SandboxContext, request: Request) -> Response:
 async def create_input_set(ctx: SandboxContext, request: Request) -> Response:
     org, project, pipeline = _where(request)
     body = (await request.body()).decode("utf-8", errors="replace")
-    entity = create_resource(ctx, "input_set", org=org, project=project, parent=pipeline, body=body,
-                             actor=actor_of(ctx, request))  # fmt: skip
+    entity = create_resource(
+        ctx, "input_set", org=org, project=project, parent=pipeline, body=body, actor=actor_of(ctx, request)
+    )
     return ok(_response(ctx, entity))
 
 
 async def update_input_set(ctx: SandboxContext, request: Request) -> Response:
     org, project, pipeline = _where(request)
     body = (await request.body()).decode("utf-8", errors="replace")
-    entity = update_resource(ctx, "input_set", request.path_params["id"], org=org, project=project, parent=pipeline,
-                             body=body, actor=actor_of(ctx, request))  # fmt: skip
+    entity = update_resource(
+        ctx,
+        "input_set",
+        request.path_params["id"],
+        org=org,
+        project=project,
+        parent=pipeline,
+        body=body,
+        actor=actor_of(ctx, request),
+    )
     return ok(_response(ctx, entity))
 
 
 async def delete_input_set(ctx: SandboxContext, request: Request) -> Response:
     org, project, pipeline = _where(request)
-    delete_resource(ctx, "input_set", request.path_params["id"], org=org, project=project, parent=pipeline,
-                    actor=actor_of(ctx, request))  # fmt: skip
+    delete_resource(
+        ctx,
+        "input_set",
+        request.path_params["id"],
+        org=org,
+        project=project,
+        parent=pipeline,
+        actor=actor_of(ctx, request),
+    )
     return ok(True)
 
 
@@ -257,14 +275,26 @@ async def merge_input_sets(ctx: SandboxContext, request: Request) -> Response:
         raise ApiError("INVALID_REQUEST", "inputSetReferences: must not be empty")
     merged = merged_inputs(ctx, org, project, pipeline_id, [str(r) for r in references])
     complete = apply_inputs(pipeline.doc["yaml"], merged) if body.get("withMergedPipelineYaml") else None
-    return ok({"pipelineYaml": merged, "completePipelineYaml": complete, "isErrorResponse": False,
-               "inputSetErrorWrapper": None})  # fmt: skip
+    return ok(
+        {
+            "pipelineYaml": merged,
+            "completePipelineYaml": complete,
+            "isErrorResponse": False,
+            "inputSetErrorWrapper": None,
+        }
+    )
 
 
 KINDS = (
-    KindSpec(kind="input_set", label="Input Set", parse=_parse_input_set, audit_type="INPUT_SET", module="PMS",
-             parent_label="Pipeline"),
-)  # fmt: skip
+    KindSpec(
+        kind="input_set",
+        label="Input Set",
+        parse=_parse_input_set,
+        audit_type="INPUT_SET",
+        module="PMS",
+        parent_label="Pipeline",
+    ),
+)
 
 
 def routes(ctx: SandboxContext) -> list[BaseRoute]:

@@ -33,6 +33,7 @@ from harness_connector.sandbox.resources import (
 )
 from harness_connector.sandbox.routes._common import (
     actor_of,
+    check_yaml_scope,
     filter_body,
     matches,
     project_scope,
@@ -72,7 +73,9 @@ def pipeline_stages(pipeline: dict[str, Any]) -> list[dict[str, Any]]:
         if isinstance(item.get("stage"), dict):
             found.append(item["stage"])
         elif isinstance(item.get("parallel"), list):
-            found.extend(p["stage"] for p in item["parallel"] if isinstance(p, dict) and isinstance(p.get("stage"), dict))
+            found.extend(
+                p["stage"] for p in item["parallel"] if isinstance(p, dict) and isinstance(p.get("stage"), dict)
+            )
     return found
 
 
@@ -86,10 +89,7 @@ def _parse_pipeline(draft: Draft) -> Parsed:
     text, pipeline, _ = parse_yaml(draft.body, root="pipeline")
     identifier = check_identifier(pipeline.get("identifier"), what="pipeline.identifier")
     name = require_text(pipeline, "name")
-    for key, expected in (("orgIdentifier", draft.org), ("projectIdentifier", draft.project)):
-        named = pipeline.get(key)
-        if named not in (None, "", expected):
-            raise ApiError("INVALID_REQUEST", f"{key} in the pipeline YAML [{named}] does not match the request [{expected}]")
+    check_yaml_scope(pipeline, "pipeline", {"orgIdentifier": draft.org, "projectIdentifier": draft.project})
     if "stages" in pipeline and not isinstance(pipeline["stages"], list):
         raise ApiError("INVALID_REQUEST", "Invalid yaml: pipeline.stages must be a list")
     stages = pipeline_stages(pipeline)
@@ -237,9 +237,21 @@ async def get_pipeline(ctx: SandboxContext, request: Request) -> Response:
 
 
 def _governance(ctx: SandboxContext, org: str, project: str) -> dict[str, Any]:
-    return {"id": "", "deny": False, "details": [], "message": "", "timestamp": ctx.clock(), "status": "pass",
-            "accountId": ctx.account_id, "orgId": org, "projectId": project, "entity": "", "type": "pipeline",
-            "action": "onsave", "created": ctx.clock()}  # fmt: skip
+    return {
+        "id": "",
+        "deny": False,
+        "details": [],
+        "message": "",
+        "timestamp": ctx.clock(),
+        "status": "pass",
+        "accountId": ctx.account_id,
+        "orgId": org,
+        "projectId": project,
+        "entity": "",
+        "type": "pipeline",
+        "action": "onsave",
+        "created": ctx.clock(),
+    }
 
 
 async def create_pipeline(ctx: SandboxContext, request: Request) -> Response:
@@ -253,16 +265,22 @@ async def update_pipeline(ctx: SandboxContext, request: Request) -> Response:
     org, project = project_scope(request)
     body = (await request.body()).decode("utf-8", errors="replace")
     entity = update_resource(
-        ctx, "pipeline", request.path_params["pipeline"], org=org, project=project, body=body,
+        ctx,
+        "pipeline",
+        request.path_params["pipeline"],
+        org=org,
+        project=project,
+        body=body,
         actor=actor_of(ctx, request),
-    )  # fmt: skip
+    )
     return ok({"identifier": entity.identifier, "governanceMetadata": _governance(ctx, org, project)})
 
 
 async def delete_pipeline(ctx: SandboxContext, request: Request) -> Response:
     org, project = project_scope(request)
-    delete_resource(ctx, "pipeline", request.path_params["pipeline"], org=org, project=project,
-                    actor=actor_of(ctx, request))  # fmt: skip
+    delete_resource(
+        ctx, "pipeline", request.path_params["pipeline"], org=org, project=project, actor=actor_of(ctx, request)
+    )
     return ok(True)
 
 
@@ -273,9 +291,16 @@ async def get_summary(ctx: SandboxContext, request: Request) -> Response:
 
 
 KINDS = (
-    KindSpec(kind="pipeline", label="Pipeline", parse=_parse_pipeline, audit_type="PIPELINE", module="PMS",
-             cascade=_cascade, not_found=_not_found),
-)  # fmt: skip
+    KindSpec(
+        kind="pipeline",
+        label="Pipeline",
+        parse=_parse_pipeline,
+        audit_type="PIPELINE",
+        module="PMS",
+        cascade=_cascade,
+        not_found=_not_found,
+    ),
+)
 
 
 def routes(ctx: SandboxContext) -> list[BaseRoute]:

@@ -146,15 +146,23 @@ async def create_pipeline(ctx: SandboxContext, request: Request) -> Response:
 async def update_pipeline(ctx: SandboxContext, request: Request) -> Response:
     path = request.path_params
     _, text = _yaml_of(await json_body(request))
-    entity = update_resource(ctx, "pipeline", path["pipeline"], org=path["org"], project=path["project"], body=text,
-                             actor=actor_of(ctx, request))  # fmt: skip
+    entity = update_resource(
+        ctx,
+        "pipeline",
+        path["pipeline"],
+        org=path["org"],
+        project=path["project"],
+        body=text,
+        actor=actor_of(ctx, request),
+    )
     return JSONResponse({"identifier": entity.identifier})
 
 
 async def delete_pipeline(ctx: SandboxContext, request: Request) -> Response:
     path = request.path_params
-    delete_resource(ctx, "pipeline", path["pipeline"], org=path["org"], project=path["project"],
-                    actor=actor_of(ctx, request))  # fmt: skip
+    delete_resource(
+        ctx, "pipeline", path["pipeline"], org=path["org"], project=path["project"], actor=actor_of(ctx, request)
+    )
     return Response(status_code=204)
 
 

@@ -25,17 +25,17 @@ from harness_connector.sandbox.resources import (
     delete_resource,
     find_resource,
     get_resource,
-    list_everywhere,
     list_resources,
-    new_uid,
-    purge_scope,
     update_resource,
 )
 from harness_connector.sandbox.routes._common import (
     actor_of,
     filter_body,
+    list_everywhere,
     matches,
+    new_uid,
     ng_tags,
+    purge_scope,
     require_mapping,
     require_text,
     route,
@@ -286,11 +286,12 @@ async def get_audit_yaml(ctx: SandboxContext, request: Request) -> Response:
 
 
 KINDS = (
-    KindSpec(kind="organization", label="Organization", parse=_parse_org, audit_type="ORGANIZATION",
-             cascade=_purge_org),
+    KindSpec(
+        kind="organization", label="Organization", parse=_parse_org, audit_type="ORGANIZATION", cascade=_purge_org
+    ),
     KindSpec(kind="project", label="Project", parse=_parse_project, audit_type="PROJECT", cascade=_purge_project),
     KindSpec(kind="audit_event", label="Audit event", parse=_parse_audit, audit_type="AUDIT", audited=False),
-)  # fmt: skip
+)
 
 
 def routes(ctx: SandboxContext) -> list[BaseRoute]:

@@ -21,7 +21,7 @@ def _identity(item: Any) -> tuple[str, str] | None:
     if not isinstance(item, dict):
         return None
     if len(item) == 1:
-        (wrapper, inner), = item.items()
+        ((wrapper, inner),) = item.items()
         if isinstance(inner, dict) and isinstance(inner.get("identifier"), str):
             return wrapper, inner["identifier"]
     if isinstance(item.get("identifier"), str):

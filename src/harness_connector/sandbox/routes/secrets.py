@@ -139,8 +139,9 @@ async def create_secret(ctx: SandboxContext, request: Request) -> Response:
 async def update_secret(ctx: SandboxContext, request: Request) -> Response:
     body = await json_body(request)
     org, project = body_scope(unwrap(body, "secret"), request)
-    entity = update_resource(ctx, "secret", request.path_params["id"], org=org, project=project, body=body,
-                             actor=actor_of(ctx, request))  # fmt: skip
+    entity = update_resource(
+        ctx, "secret", request.path_params["id"], org=org, project=project, body=body, actor=actor_of(ctx, request)
+    )
     return ok(_response(entity))
 
 

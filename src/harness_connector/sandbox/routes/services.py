@@ -131,8 +131,9 @@ async def update_service(ctx: SandboxContext, request: Request) -> Response:
     body = require_mapping(await json_body(request))
     org, project = body_scope(body, request)
     identifier = check_identifier(body.get("identifier"))
-    entity = update_resource(ctx, "service", identifier, org=org, project=project, body=body,
-                             actor=actor_of(ctx, request))  # fmt: skip
+    entity = update_resource(
+        ctx, "service", identifier, org=org, project=project, body=body, actor=actor_of(ctx, request)
+    )
     return ok(_service_response(ctx, entity))
 
 
@@ -244,8 +245,7 @@ async def get_override(ctx: SandboxContext, request: Request) -> Response:
 async def create_override(ctx: SandboxContext, request: Request) -> Response:
     body = require_mapping(await json_body(request))
     org, project = body_scope(body, request)
-    entity = create_resource(ctx, "service_override", org=org, project=project, body=body,
-                             actor=actor_of(ctx, request))  # fmt: skip
+    entity = create_resource(ctx, "service_override", org=org, project=project, body=body, actor=actor_of(ctx, request))
     return ok(_override_response(ctx, entity, created=True))
 
 
@@ -253,23 +253,30 @@ async def update_override(ctx: SandboxContext, request: Request) -> Response:
     body = require_mapping(await json_body(request))
     org, project = body_scope(body, request)
     identifier = check_identifier(body.get("identifier"))
-    entity = update_resource(ctx, "service_override", identifier, org=org, project=project, body=body,
-                             actor=actor_of(ctx, request))  # fmt: skip
+    entity = update_resource(
+        ctx, "service_override", identifier, org=org, project=project, body=body, actor=actor_of(ctx, request)
+    )
     return ok(_override_response(ctx, entity))
 
 
 async def delete_override(ctx: SandboxContext, request: Request) -> Response:
     org, project = optional_scope(request)
-    delete_resource(ctx, "service_override", request.path_params["id"], org=org, project=project,
-                    actor=actor_of(ctx, request))  # fmt: skip
+    delete_resource(
+        ctx, "service_override", request.path_params["id"], org=org, project=project, actor=actor_of(ctx, request)
+    )
     return ok(True)
 
 
 KINDS = (
     KindSpec(kind="service", label="Service", parse=_parse_service, audit_type="SERVICE", module="CD"),
-    KindSpec(kind="service_override", label="Service Override", parse=_parse_override, audit_type="SERVICE_OVERRIDE",
-             module="CD"),
-)  # fmt: skip
+    KindSpec(
+        kind="service_override",
+        label="Service Override",
+        parse=_parse_override,
+        audit_type="SERVICE_OVERRIDE",
+        module="CD",
+    ),
+)
 
 
 def routes(ctx: SandboxContext) -> list[BaseRoute]:

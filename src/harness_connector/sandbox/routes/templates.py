@@ -34,6 +34,7 @@ from harness_connector.sandbox.resources import (
 from harness_connector.sandbox.routes._common import (
     actor_of,
     bool_param,
+    check_yaml_scope,
     filter_body,
     matches,
     optional_scope,
@@ -48,8 +49,16 @@ from harness_connector.sandbox.state import Entity
 __all__ = ["KINDS", "routes"]
 
 _VERSION = re.compile(r"^[0-9a-zA-Z][^\s]{0,63}$")
-_TYPES = ("Step", "Stage", "Pipeline", "StepGroup", "CustomDeployment", "MonitoredService", "SecretManager",
-          "ArtifactSource")  # fmt: skip
+_TYPES = (
+    "Step",
+    "Stage",
+    "Pipeline",
+    "StepGroup",
+    "CustomDeployment",
+    "MonitoredService",
+    "SecretManager",
+    "ArtifactSource",
+)
 
 
 def _parse_template(draft: Draft) -> Parsed:
@@ -63,9 +72,7 @@ def _parse_template(draft: Draft) -> Parsed:
     spec = template.get("spec")
     if not isinstance(spec, dict):
         raise ApiError("INVALID_REQUEST", "template.spec: must not be null")
-    for key, expected in (("orgIdentifier", draft.org), ("projectIdentifier", draft.project)):
-        if template.get(key) not in (None, "", expected):
-            raise ApiError("INVALID_REQUEST", f"{key} in the template YAML [{template.get(key)}] does not match [{expected}]")
+    check_yaml_scope(template, "template", {"orgIdentifier": draft.org, "projectIdentifier": draft.project})
     if draft.previous is not None:
         stable = bool(draft.previous.doc.get("stableTemplate"))
     else:
@@ -136,8 +143,12 @@ def _kept(entity: Entity, term: str | None, query: dict[str, Any]) -> bool:
     doc = entity.doc
     if not matches(term, entity.identifier, doc["name"], doc["tags"]):
         return False
-    for key, value in (("templateEntityTypes", doc["templateEntityType"]), ("childTypes", doc["childType"]),
-                       ("templateIdentifiers", entity.identifier), ("templateNames", doc["name"])):  # fmt: skip
+    for key, value in (
+        ("templateEntityTypes", doc["templateEntityType"]),
+        ("childTypes", doc["childType"]),
+        ("templateIdentifiers", entity.identifier),
+        ("templateNames", doc["name"]),
+    ):
         wanted = query.get(key)
         if isinstance(wanted, list) and wanted and value not in wanted:
             return False
@@ -191,8 +202,16 @@ async def update_template(ctx: SandboxContext, request: Request) -> Response:
     org, project = optional_scope(request)
     path = request.path_params
     body = (await request.body()).decode("utf-8", errors="replace")
-    entity = update_resource(ctx, "template", path["id"], org=org, project=project, parent=path["version"], body=body,
-                             actor=actor_of(ctx, request))  # fmt: skip
+    entity = update_resource(
+        ctx,
+        "template",
+        path["id"],
+        org=org,
+        project=project,
+        parent=path["version"],
+        body=body,
+        actor=actor_of(ctx, request),
+    )
     if bool_param(request, "setDefaultTemplate") and not entity.doc["stableTemplate"]:
         entity = _mark_stable(ctx, entity)
     return ok({"isValid": True, "templateResponseDTO": _response(ctx, entity), "governanceMetadata": None})
@@ -215,15 +234,23 @@ async def delete_template(ctx: SandboxContext, request: Request) -> Response:
             f"Template with identifier [{entity.identifier}] and versionLabel [{entity.parent}] is the stable "
             "version; mark another version stable before deleting it",
         )
-    delete_resource(ctx, "template", path["id"], org=org, project=project, parent=path["version"],
-                    actor=actor_of(ctx, request))  # fmt: skip
+    delete_resource(
+        ctx, "template", path["id"], org=org, project=project, parent=path["version"], actor=actor_of(ctx, request)
+    )
     return ok(True)
 
 
 KINDS = (
-    KindSpec(kind="template", label="Template", parse=_parse_template, audit_type="TEMPLATE",
-             module="TEMPLATESERVICE", parent_label="versionLabel", not_found=_not_found),
-)  # fmt: skip
+    KindSpec(
+        kind="template",
+        label="Template",
+        parse=_parse_template,
+        audit_type="TEMPLATE",
+        module="TEMPLATESERVICE",
+        parent_label="versionLabel",
+        not_found=_not_found,
+    ),
+)
 
 
 def routes(ctx: SandboxContext) -> list[BaseRoute]:

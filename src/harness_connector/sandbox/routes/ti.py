@@ -130,13 +130,22 @@ def _row(item: Any, index: int) -> TestCaseRow:
     message, desc = str(result.get("message") or ""), str(result.get("desc") or "")
     # The sandbox keeps one text per case: the description (the stack trace) goes after the message.
     text = message if not desc or desc == message else (f"{message}\n{desc}" if message else desc)
+    try:
+        duration = int(item.get("duration_ms") or 0)
+    except (TypeError, ValueError):
+        raise ApiError("INVALID_REQUEST", f"test case {index}: duration_ms must be a number") from None
     return TestCaseRow(
         suite=str(item.get("suite_name") or item.get("class_name") or "default"),
         class_name=str(item.get("class_name") or ""), name=str(item["name"]),
-        status=status if status in _STATUSES else "error", duration_ms=int(item.get("duration_ms") or 0),
-        file_name=item.get("file_name") or None, message=text or None, failure_type=result.get("type") or None,
-        stdout=item.get("stdout") or None, stderr=item.get("stderr") or None,
+        status=status if status in _STATUSES else "error", duration_ms=duration, file_name=_opt(item, "file_name"),
+        message=text or None, failure_type=_opt(result, "type"), stdout=_opt(item, "stdout"),
+        stderr=_opt(item, "stderr"),
     )  # fmt: skip
+
+
+def _opt(holder: dict[str, Any], key: str) -> str | None:
+    value = holder.get(key)
+    return str(value) if value not in (None, "") else None
 
 
 async def summary(ctx: SandboxContext, request: Request) -> Response:

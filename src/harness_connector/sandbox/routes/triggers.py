@@ -32,6 +32,7 @@ from harness_connector.sandbox.resources import (
 )
 from harness_connector.sandbox.routes._common import (
     actor_of,
+    check_yaml_scope,
     matches,
     project_scope,
     require_text,
@@ -48,14 +49,17 @@ _SOURCES = ("Webhook", "Scheduled", "Artifact", "Manifest", "MultiRegionArtifact
 _WEBHOOKS = ("Github", "Gitlab", "Bitbucket", "AzureRepo", "AwsCodeCommit", "Harness", "Custom")
 
 
+def _mapping(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
 def _check_source(source: Any) -> tuple[str, str]:
     if not isinstance(source, dict) or source.get("type") not in _SOURCES:
         raise ApiError("INVALID_REQUEST", f"trigger.source.type: must be one of {', '.join(_SOURCES)}")
-    spec = source.get("spec") if isinstance(source.get("spec"), dict) else {}
+    spec = _mapping(source.get("spec"))
     kind, spec_type = str(source["type"]), str(spec.get("type", ""))
     if kind == "Scheduled":
-        inner = spec.get("spec") if isinstance(spec.get("spec"), dict) else {}
-        expression = str(inner.get("expression") or "")
+        expression = str(_mapping(spec.get("spec")).get("expression") or "")
         if len(expression.split()) not in (5, 6, 7):
             raise ApiError("INVALID_REQUEST", f"Invalid cron expression [{expression}] for a Scheduled trigger")
     if kind == "Webhook" and spec_type not in _WEBHOOKS:
@@ -68,13 +72,8 @@ def _parse_trigger(draft: Draft) -> Parsed:
     identifier = check_identifier(trigger.get("identifier"), what="trigger.identifier")
     name = require_text(trigger, "name")
     get_resource(draft.ctx, "pipeline", draft.parent, org=draft.org, project=draft.project)
-    for key, expected in (
-        ("orgIdentifier", draft.org),
-        ("projectIdentifier", draft.project),
-        ("pipelineIdentifier", draft.parent),
-    ):
-        if trigger.get(key) not in (None, "", expected):
-            raise ApiError("INVALID_REQUEST", f"{key} in the trigger YAML [{trigger.get(key)}] does not match [{expected}]")
+    expected = {"orgIdentifier": draft.org, "projectIdentifier": draft.project, "pipelineIdentifier": draft.parent}
+    check_yaml_scope(trigger, "trigger", expected)
     kind, spec_type = _check_source(trigger.get("source"))
     tags = trigger.get("tags")
     doc = {
@@ -114,9 +113,15 @@ def _webhook_url(ctx: SandboxContext, entity: Entity) -> str | None:
     if entity.doc["type"] != "Webhook":
         return None
     if entity.doc["sourceType"] == "Custom":
-        query = urlencode({"accountIdentifier": ctx.account_id, "orgIdentifier": entity.org,
-                           "projectIdentifier": entity.project, "pipelineIdentifier": entity.parent,
-                           "triggerIdentifier": entity.identifier})  # fmt: skip
+        query = urlencode(
+            {
+                "accountIdentifier": ctx.account_id,
+                "orgIdentifier": entity.org,
+                "projectIdentifier": entity.project,
+                "pipelineIdentifier": entity.parent,
+                "triggerIdentifier": entity.identifier,
+            }
+        )
         return f"{ctx.base_url}/gateway/pipeline/api/webhook/custom/v2?{query}"
     return f"{ctx.base_url}/gateway/ng/api/webhook?accountIdentifier={ctx.account_id}"
 
@@ -137,8 +142,13 @@ def _runs(ctx: SandboxContext, entity: Entity) -> tuple[list[int], dict[str, Any
     if not rows:
         return counts, None
     run_id, status, start = rows[0]
-    last = {"lastExecutionTime": int(start), "lastExecutionSuccessful": True, "lastExecutionStatus": str(status),
-            "planExecutionId": str(run_id), "message": "Pipeline execution was requested successfully"}  # fmt: skip
+    last = {
+        "lastExecutionTime": int(start),
+        "lastExecutionSuccessful": True,
+        "lastExecutionStatus": str(status),
+        "planExecutionId": str(run_id),
+        "message": "Pipeline execution was requested successfully",
+    }
     return counts, last
 
 
@@ -156,7 +166,8 @@ def _details(ctx: SandboxContext, entity: Entity) -> dict[str, Any]:
         status["webhookInfo"] = {"webhookId": entity.identifier}
     curl = None
     if url and doc["sourceType"] == "Custom":
-        curl = f"curl -X POST -H 'Content-Type: application/json' --url '{url}' -d '{{\"sample_key\": \"sample_value\"}}'"
+        sample = '{"sample_key": "sample_value"}'
+        curl = f"curl -X POST -H 'Content-Type: application/json' --url '{url}' -d '{sample}'"
     return {
         "name": doc["name"],
         "identifier": entity.identifier,
@@ -205,30 +216,52 @@ async def get_trigger(ctx: SandboxContext, request: Request) -> Response:
 async def create_trigger(ctx: SandboxContext, request: Request) -> Response:
     org, project, pipeline = _where(request)
     body = (await request.body()).decode("utf-8", errors="replace")
-    entity = create_resource(ctx, "trigger", org=org, project=project, parent=pipeline, body=body,
-                             actor=actor_of(ctx, request))  # fmt: skip
+    entity = create_resource(
+        ctx, "trigger", org=org, project=project, parent=pipeline, body=body, actor=actor_of(ctx, request)
+    )
     return ok(_response(ctx, entity))
 
 
 async def update_trigger(ctx: SandboxContext, request: Request) -> Response:
     org, project, pipeline = _where(request)
     body = (await request.body()).decode("utf-8", errors="replace")
-    entity = update_resource(ctx, "trigger", request.path_params["id"], org=org, project=project, parent=pipeline,
-                             body=body, actor=actor_of(ctx, request))  # fmt: skip
+    entity = update_resource(
+        ctx,
+        "trigger",
+        request.path_params["id"],
+        org=org,
+        project=project,
+        parent=pipeline,
+        body=body,
+        actor=actor_of(ctx, request),
+    )
     return ok(_response(ctx, entity))
 
 
 async def delete_trigger(ctx: SandboxContext, request: Request) -> Response:
     org, project, pipeline = _where(request)
-    delete_resource(ctx, "trigger", request.path_params["id"], org=org, project=project, parent=pipeline,
-                    actor=actor_of(ctx, request))  # fmt: skip
+    delete_resource(
+        ctx,
+        "trigger",
+        request.path_params["id"],
+        org=org,
+        project=project,
+        parent=pipeline,
+        actor=actor_of(ctx, request),
+    )
     return ok(True)
 
 
 KINDS = (
-    KindSpec(kind="trigger", label="Trigger", parse=_parse_trigger, audit_type="TRIGGER", module="PMS",
-             parent_label="Pipeline"),
-)  # fmt: skip
+    KindSpec(
+        kind="trigger",
+        label="Trigger",
+        parse=_parse_trigger,
+        audit_type="TRIGGER",
+        module="PMS",
+        parent_label="Pipeline",
+    ),
+)
 
 
 def routes(ctx: SandboxContext) -> list[BaseRoute]:

@@ -71,6 +71,7 @@ class FailureFamily:
     exit_code: int = 1
     host: str = ""  # the remote host involved, for telemetry around windows
     commits: tuple[str, str] = ("", "")  # breaking and fixing commit messages of regressions
+    fix_hours: tuple[float, float] = (2.0, 20.0)  # how long a regression on main stays broken
     choices: Mapping[str, tuple[str, ...]] = field(default_factory=lambda: MappingProxyType({}))
     parsed: Mapping[str, tuple[tuple[str, ...], ...]] = field(init=False, repr=False, compare=False)
 

@@ -312,16 +312,22 @@ def _plan(recipe: LogRecipe, base: _Fields) -> list[Block]:
     rng = base.state.rng
     template = TEMPLATES.get(recipe.family, _EMPTY)
     family = FAMILIES.get(str(params.get("failure") or ""))
-    progress = float(params.get("progress", 0.3 + rng.random() * 0.6)) if family is not None else 1.0
+    unfinished = family is not None or bool(params.get("in_progress"))
+    progress = float(params.get("progress", 0.3 + rng.random() * 0.6)) if unfinished else 1.0
     _summary(base, params)
     blocks: list[Block] = [((line,), base, ()) for line in _block(template.header)]
     tests: list[Block] = []
     if template.per_test or template.group_start:
-        died_early = family is not None and family.mode != "test"
+        died_early = unfinished and (family is None or family.mode != "test")
         tests = _test_section(template, base, params, progress if died_early else 1.0)
-    tail = _failure_tail(family, base, params, template) if family is not None else [((line,), base, ()) for line in _block(template.footer)]
+    if family is not None:
+        tail = _failure_tail(family, base, params, template)
+    elif unfinished:
+        tail = []  # still running (or aborted): no summary yet
+    else:
+        tail = [((line,), base, ()) for line in _block(template.footer)]
     used = len(blocks) + sum(len(block[0]) for block in tests) + sum(len(block[0]) for block in tail)
-    budget = int(max(0, recipe.lines - used) * (progress if family is not None and not tests else 1.0))
+    budget = int(max(0, recipe.lines - used) * (progress if unfinished and not tests else 1.0))
     body = [_block(lines) for lines in template.body]
     shared = [_shared_names(base, lines) for lines in body]
     filler: list[Block] = []

@@ -120,7 +120,9 @@ def _pull(seed: int, rng: random.Random, svc: ServiceSpec, created: int, end: in
     ts = created
     for position in range(1 + min(poisson(rng, 1.3), 4)):
         if position:
-            ts += int(rng.uniform(12, 200) * MINUTE_MS)
+            # Some follow-ups come minutes later (a lint fix), superseding the build still running.
+            quick = rng.random() < 0.3
+            ts += int((rng.uniform(2, 8) if quick else rng.uniform(12, 200)) * MINUTE_MS)
         if ts >= end:
             break
         message = title if not position else rng.choice(("address review comments", "fix lint", "add tests", title))
@@ -155,7 +157,8 @@ def build_history(seed: int, svc: ServiceSpec, start: int, end: int) -> RepoHist
                 main.append(_commit(seed, svc, "main", _message(rng, svc), rng.choice(svc.authors), ts, f"push:{ts}"))
         day += DAY_MS
     pulls.sort(key=lambda p: p.created)
-    for number, pr in enumerate(pulls, start=1 + int(rng.uniform(40, 400))):
+    # Harness Code numbers a repository's pull requests from 1, in creation order.
+    for number, pr in enumerate(pulls, start=1):
         pr.number = number
         for commit in pr.commits:
             commit.pr_number = number
