@@ -76,7 +76,8 @@ class HarnessClient:
         base_url: `https://app.harness.io`, a regional or self-managed host, or the sandbox's loopback URL.
         api_key: a PAT or SAT; sent only as the `x-api-key` header and never logged or shown.
         account_id: required when it cannot be read from the key.
-        transport: an HTTP transport to use instead of the network (tests, the embedded sandbox).
+        transport: an HTTP transport to use instead of the network (tests).
+        asgi_app: an ASGI app to call in-process instead of the network (the embedded sandbox).
         timeout_s: per-attempt timeout.
         max_retries: extra attempts after a 408/429/5xx or connection failure, where the operation allows it.
         rate_limit_rps: client-side requests per second.
@@ -91,6 +92,7 @@ class HarnessClient:
         api_key: SecretStr | str,
         account_id: str | None = None,
         transport: Transport | None = None,
+        asgi_app: Any = None,
         timeout_s: float = 30.0,
         max_retries: int = 3,
         rate_limit_rps: float = 10.0,
@@ -119,6 +121,8 @@ class HarnessClient:
         self._sleep = sleep
         self._rng = rng or random.Random()
         self._bucket = TokenBucket(rate_limit_rps, clock=clock, sleep=sleep)
+        if asgi_app is not None and transport is None:
+            transport = httpx2.ASGITransport(app=asgi_app)
         self._http = httpx2.AsyncClient(transport=transport, timeout=timeout_s, follow_redirects=False)
 
     def __repr__(self) -> str:

@@ -175,6 +175,7 @@ INFRASTRUCTURE = ResourceType(
     id_field="infrastructure.identifier",
     name_field="infrastructure.name",
     ui_path="settings/environments/{environment_id}/details?sectionId=INFRASTRUCTURE",
+    link_fields={"environment_id": "infrastructure.environmentRef"},
     example={"org_id": "default", "project_id": "payments", "environment_id": "prod"},
     search_aliases=("infrastructures", "infra", "infrastructure_definition", "cluster", "target"),
 )

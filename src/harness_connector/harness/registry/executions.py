@@ -181,6 +181,7 @@ EXECUTION = ResourceType(
     ),
     id_field="planExecutionId",
     ui_path="pipelines/{pipeline_id}/executions/{execution_id}/pipeline",
+    link_fields={"pipeline_id": "pipelineIdentifier"},
     example={"org_id": "default", "project_id": "payments", "execution_id": "Wq3C1bKZTm2b4x7Gk0yJ1A"},
     search_aliases=("executions", "run", "runs", "build", "builds", "deployment", "deployments"),
 )

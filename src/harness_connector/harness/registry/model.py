@@ -274,6 +274,11 @@ class ResourceType:
     id_field: str = "identifier"  # where an item's own id sits in list results (dotted path)
     name_field: str = "name"
     ui_path: str | None = None
+    # Arguments of `ui_path` read from an item (dotted paths), for rows whose parent ids live in the item itself:
+    # an execution row names its pipeline in `pipelineIdentifier`. The own id always comes from `id_field`.
+    link_fields: Mapping[str, str] = field(default_factory=dict)
+    # Extra fields a single `get` keeps beyond `fields` (a pipeline's YAML); empty keeps the whole pruned item.
+    detail_fields: tuple[str, ...] = ()
     example: Mapping[str, Any] = field(default_factory=dict)
     search_aliases: tuple[str, ...] = ()
 

@@ -112,6 +112,8 @@ PIPELINE = ResourceType(
         FieldSpec(name="branch", description="Branch to read remote pipelines from."),
     ),
     ui_path=_PIPELINE_UI,
+    # A get answers {yamlPipeline, ...} without the list row's fields; the YAML is what a reader wants.
+    detail_fields=("yamlPipeline", "entityValidityDetails.valid", "storeType", "gitDetails.branch", "modules"),
     example={"org_id": "default", "project_id": "payments", "pipeline_id": "build_and_test"},
     search_aliases=("pipelines", "workflow", "ci", "cd"),
 )
@@ -300,6 +302,7 @@ INPUT_SET = ResourceType(
         FieldSpec(name="search_term", description="Matches input set name or identifier."),
     ),
     ui_path="pipelines/{pipeline_id}/input-sets",
+    link_fields={"pipeline_id": "pipelineIdentifier"},
     example={"org_id": "default", "project_id": "payments", "pipeline_id": "build_and_test"},
     search_aliases=("input_sets", "inputs", "runtime_inputs", "overlay"),
 )
@@ -374,6 +377,7 @@ TRIGGER = ResourceType(
         FieldSpec(name="search_term", description="Matches trigger name or identifier."),
     ),
     ui_path="pipelines/{pipeline_id}/triggers",
+    link_fields={"pipeline_id": "targetIdentifier"},
     example={"org_id": "default", "project_id": "payments", "pipeline_id": "build_and_test"},
     search_aliases=("triggers", "webhook", "schedule", "cron"),
 )

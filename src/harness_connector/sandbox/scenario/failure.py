@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
-__all__ = ["CATEGORIES", "MODES", "FailureFamily", "RUN_STEP_MESSAGE"]
+__all__ = ["CATEGORIES", "MODES", "RUN_STEP_MESSAGE", "FailureFamily"]
 
 CATEGORIES = (
     "dependency_registry_outage",

@@ -13,8 +13,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from harness_connector.sandbox.scenario.families import FAMILIES, families_by_mode
 from harness_connector.sandbox.scenario.failure import FailureFamily
+from harness_connector.sandbox.scenario.families import FAMILIES, families_by_mode
 from harness_connector.sandbox.scenario.ids import DAY_MS, HOUR_MS, MINUTE_MS, hex_id, stream
 from harness_connector.sandbox.scenario.pipelines import PIPELINES, PipelineSpec, StepSpec
 from harness_connector.sandbox.scenario.testcatalog import BROKEN_MESSAGES, TestSpec, catalog
@@ -64,6 +64,7 @@ class Window:
     project: str = ""
     params: dict[str, str] = field(default_factory=dict)
     hits: list[str] = field(default_factory=list)
+    struck: int = 0  # steps failed so far
 
     def matches(self, pipeline: PipelineSpec, step: StepSpec, ts: int) -> bool:
         return (
@@ -90,7 +91,13 @@ def _choose(rng: random.Random, family: FailureFamily) -> dict[str, Any]:
 
 
 def _breaking_pair(
-    seed: int, rng: random.Random, history: RepoHistory, family: FailureFamily, params: dict[str, Any], start: int, end: int
+    seed: int,
+    rng: random.Random,
+    history: RepoHistory,
+    family: FailureFamily,
+    params: dict[str, Any],
+    start: int,
+    end: int,
 ) -> tuple[Commit, Commit | None]:
     """Add a breaking commit and (unless it is still broken at the end) its fix to main."""
     svc = history.service
@@ -100,14 +107,21 @@ def _breaking_pair(
     broke = min(max(broke, start + HOUR_MS), end - HOUR_MS)
     label = f"{family.id}:{broke}"
     messages = family.commits
-    breaking = Commit(hex_id(seed, "commit", svc.name, "break", label), svc.name, "main",
-                      messages[0].format(**params), author, broke)  # fmt: skip
+    breaking = Commit(
+        hex_id(seed, "commit", svc.name, "break", label), svc.name, "main", messages[0].format(**params), author, broke
+    )
     history.main.append(breaking)
     fixed_ts = broke + int(rng.uniform(*family.fix_hours) * HOUR_MS)
     fix: Commit | None = None
     if fixed_ts < end:
-        fix = Commit(hex_id(seed, "commit", svc.name, "fix", label), svc.name, "main", messages[1].format(**params),
-                     author, fixed_ts)  # fmt: skip
+        fix = Commit(
+            hex_id(seed, "commit", svc.name, "fix", label),
+            svc.name,
+            "main",
+            messages[1].format(**params),
+            author,
+            fixed_ts,
+        )
         history.main.append(fix)
     history.renumber()
     return breaking, fix
@@ -140,8 +154,19 @@ def plan_regressions(seed: int, histories: dict[str, RepoHistory], start: int, e
             history = histories[pipeline.service]
             params = _choose(rng, family)
             broke, fix = _breaking_pair(seed, rng, history, family, params, start, end)
-            found.append(Regression(f"{family.id}-{n + 1}", family, pipeline.service, history.repo, "main", broke, fix,
-                                    params, pipeline=pipeline.id))  # fmt: skip
+            found.append(
+                Regression(
+                    f"{family.id}-{n + 1}",
+                    family,
+                    pipeline.service,
+                    history.repo,
+                    "main",
+                    broke,
+                    fix,
+                    params,
+                    pipeline=pipeline.id,
+                )
+            )
     tests_family = FAMILIES["test_regression"]
     tested = sorted(sid for sid in histories if catalog(sid))
     for n in range(max(1, round(tests_family.rate * days / 30))):
@@ -149,8 +174,20 @@ def plan_regressions(seed: int, histories: dict[str, RepoHistory], start: int, e
         params = _test_params(rng, tests_family)
         broke, fix = _breaking_pair(seed, rng, histories[service_id], tests_family, params, start, end)
         tests, messages = _broken_tests(rng, service_id)
-        found.append(Regression(f"test_regression-{n + 1}", tests_family, service_id, histories[service_id].repo, "main",
-                                broke, fix, params, tests, messages))  # fmt: skip
+        found.append(
+            Regression(
+                f"test_regression-{n + 1}",
+                tests_family,
+                service_id,
+                histories[service_id].repo,
+                "main",
+                broke,
+                fix,
+                params,
+                tests,
+                messages,
+            )
+        )
     found += _pr_regressions(rng, histories)
     for history in histories.values():
         history.renumber()
@@ -265,12 +302,20 @@ def _place(
     best: tuple[float, int] | None = None
     for run in rng.sample(runs, k=min(len(runs), 80)):
         begin = run.start - int(rng.random() * duration * 0.4)
-        if begin < start + HOUR_MS or begin + duration > end or any(b < begin + duration and begin < e for b, e in busy):
+        if (
+            begin < start + HOUR_MS
+            or begin + duration > end
+            or any(b < begin + duration and begin < e for b, e in busy)
+        ):
             continue
         hit = {r.pipeline.id for r in runs if begin - 5 * MINUTE_MS <= r.start < begin + duration}
         score = len(hit) + rng.random() * 0.5
         if best is None or score > best[0]:
             best = (score, begin)
+    if best is None and runs:
+        # Every good place overlaps another window of the family: take the busiest run's moment anyway.
+        begin = max(start + HOUR_MS, min(rng.choice(runs).start - duration // 4, end - duration))
+        best = (0.0, begin)
     if best is None:
         return None
     return Window("", family, best[1], best[1] + duration, family.hit_rate, delegate=delegate, project=project)

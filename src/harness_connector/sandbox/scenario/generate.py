@@ -17,7 +17,6 @@ from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
 
-from harness_connector.domain.status import ExecutionStatus
 from harness_connector.sandbox.bootstrap import bootstrap_account
 from harness_connector.sandbox.log_keys import step_log_key
 from harness_connector.sandbox.model import LogRecipe, TestCaseRow
@@ -25,7 +24,7 @@ from harness_connector.sandbox.scenario.families import families_by_mode
 from harness_connector.sandbox.scenario.faults import Regression, Window, pinned_windows, plan_regressions, plan_windows
 from harness_connector.sandbox.scenario.ids import DAY_MS
 from harness_connector.sandbox.scenario.pipelines import PIPELINES
-from harness_connector.sandbox.scenario.plans import RunResult, TestAttempt
+from harness_connector.sandbox.scenario.plans import RunResult
 from harness_connector.sandbox.scenario.schedule import (
     anchor_plans,
     candidates,
@@ -34,11 +33,12 @@ from harness_connector.sandbox.scenario.schedule import (
     execute,
     follow_ups,
     force_families,
+    mark_regressions,
 )
 from harness_connector.sandbox.scenario.seeding import configuration, write_seeds
 from harness_connector.sandbox.scenario.simulate import Simulator
 from harness_connector.sandbox.scenario.telemetry import build_events, derive_incidents
-from harness_connector.sandbox.scenario.testcatalog import catalog
+from harness_connector.sandbox.scenario.testruns import test_rows
 from harness_connector.sandbox.scenario.timeline import RepoHistory, build_history
 from harness_connector.sandbox.scenario.truth import FAILED, build_truth
 from harness_connector.sandbox.scenario.world import ORGS, PROJECTS, SERVICES
@@ -47,13 +47,6 @@ from harness_connector.sandbox.state import SandboxState
 __all__ = ["ScenarioSummary", "generate_scenario"]
 
 _T = TypeVar("_T")
-_FAILURE_TYPES = {
-    "junit5": "org.opentest4j.AssertionFailedError",
-    "pytest": "AssertionError",
-    "gotest": "Failure",
-    "jest": "Error",
-    "playwright": "TimeoutError",
-}
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,16 +80,18 @@ def _chunks(items: Sequence[_T], size: int) -> Iterator[Sequence[_T]]:
 def _simulate(
     seed: int, histories: dict[str, RepoHistory], regressions: list[Regression], start: int, anchor: int
 ) -> tuple[list[RunResult], list[Window]]:
+    simulator = Simulator(seed, anchor, regressions)
     plans = ci_plans(seed, histories, start, anchor)
     ci_tail, cd_tail = anchor_plans(seed, histories, anchor)
     plans += ci_tail
-    force_families(seed, plans, ("random",))
+    mark_regressions(plans, regressions)
+    force_families(seed, plans, ("random",), simulator.disturbed, anchor)
     windows = plan_windows(seed, families_by_mode("window"), candidates(plans), start, anchor) + pinned_windows(anchor)
-    simulator = Simulator(seed, anchor, windows, regressions)
+    simulator.windows = windows
     more = partial(follow_ups, seed, anchor=anchor)
     results = execute(plans, simulator.run, more, anchor)
     deploys = cd_plans(seed, results, histories, start, anchor) + cd_tail
-    force_families(seed, deploys, ("random",))
+    force_families(seed, deploys, ("random",), simulator.disturbed, anchor)
     results += execute(deploys, simulator.run, more, anchor)
     return results, windows
 
@@ -117,31 +112,10 @@ def _record_hits(results: list[RunResult], windows: list[Window], regressions: l
     for result in results:
         if result.failure is not None and result.record.status in FAILED:
             causes.setdefault(result.failure.cause, []).append(result.record.plan_execution_id)
-    for holder in (*windows, *regressions):
-        holder.hits = sorted(causes.get(holder.id, []))
-
-
-def _rows(attempt: TestAttempt) -> list[TestCaseRow]:
-    rows = []
-    for index, spec in enumerate(catalog(attempt.service)):
-        failure = attempt.failures.get(index)
-        if spec.skipped:
-            status, message, kind, stderr = "skipped", None, None, None
-        elif failure is None:
-            status, message, kind, stderr = "passed", None, None, None
-        else:
-            message = failure[0]
-            status = "error" if "refused" in message or "Exception" in message else "failed"
-            kind = _FAILURE_TYPES.get(spec.style, "Failure")
-            stderr = f"{kind}: {message}\n\tat {spec.class_name}.{spec.method}({spec.file_name.rsplit('/', 1)[-1]})"
-        rows.append(
-            TestCaseRow.model_construct(
-                suite=spec.suite, class_name=spec.class_name, name=spec.name, status=status,
-                duration_ms=attempt.durations[index], file_name=spec.file_name, message=message, failure_type=kind,
-                stdout=None, stderr=stderr,
-            )  # fmt: skip
-        )
-    return rows
+    for window in windows:
+        window.hits = sorted(causes.get(window.id, []))
+    for regression in regressions:
+        regression.hits = sorted(causes.get(regression.id, []))
 
 
 def _write_runs(state: SandboxState, account: str, results: list[RunResult]) -> tuple[int, int]:
@@ -153,8 +127,9 @@ def _write_runs(state: SandboxState, account: str, results: list[RunResult]) -> 
         for stage in r.stages:
             for step in stage.steps:
                 if step.log is not None:
-                    key = step_log_key(account, r.org, r.project, r.pipeline_id, r.run_sequence, stage.identifier,
-                                       step.identifier)  # fmt: skip
+                    key = step_log_key(
+                        account, r.org, r.project, r.pipeline_id, r.run_sequence, stage.identifier, step.identifier
+                    )
                     recipes.append((key, step.log))
     for batch in _chunks(recipes, 5000):
         state.put_log_recipes(batch)
@@ -163,10 +138,17 @@ def _write_runs(state: SandboxState, account: str, results: list[RunResult]) -> 
         record = result.record
         steps: dict[tuple[str, str], list[TestCaseRow]] = {}
         for attempt in result.tests:
-            steps.setdefault((attempt.stage, attempt.step), []).extend(_rows(attempt))
+            steps.setdefault((attempt.stage, attempt.step), []).extend(test_rows(attempt))
         for (stage_id, step_id), rows in steps.items():
-            state.add_test_cases(org=record.org, project=record.project, pipeline=record.pipeline_id,
-                                 build_id=record.run_sequence, stage_id=stage_id, step_id=step_id, cases=rows)  # fmt: skip
+            state.add_test_cases(
+                org=record.org,
+                project=record.project,
+                pipeline=record.pipeline_id,
+                build_id=record.run_sequence,
+                stage_id=stage_id,
+                step_id=step_id,
+                cases=rows,
+            )
             cases += len(rows)
     return len(recipes), cases
 
@@ -177,8 +159,15 @@ def _commits(histories: dict[str, RepoHistory]) -> dict[str, Any]:
     for history in histories.values():
         commits = [*history.main, *(c for pr in history.pulls for c in pr.commits)]
         found[history.repo] = [
-            {"sha": c.sha, "parent": c.parent, "branch": c.branch, "message": c.message, "author": c.author,
-             "ts": c.ts, "pr_number": c.pr_number}  # fmt: skip
+            {
+                "sha": c.sha,
+                "parent": c.parent,
+                "branch": c.branch,
+                "message": c.message,
+                "author": c.author,
+                "ts": c.ts,
+                "pr_number": c.pr_number,
+            }
             for c in sorted(commits, key=lambda c: (c.ts, c.sha))
         ]
     return found
@@ -213,8 +202,9 @@ def generate_scenario(
     scenario = {"seed": seed, "days": days, "anchor_ms": anchor_ms, "start_ms": start, "account_id": keys.account_id}
     state.set_meta("scenario", json.dumps(scenario, sort_keys=True))
     state.set_meta("scenario.commits", json.dumps(_commits(histories), sort_keys=True))
-    truth = build_truth(scenario=scenario, results=results, windows=windows, regressions=regressions,
-                        incidents=incidents)  # fmt: skip
+    truth = build_truth(
+        scenario=scenario, results=results, windows=windows, regressions=regressions, incidents=incidents
+    )
     if truth_path is not None:
         truth_path.write_text(json.dumps(truth, sort_keys=True, indent=1) + "\n", encoding="utf-8")
     if events_path is not None:
@@ -222,10 +212,21 @@ def generate_scenario(
             out.writelines(json.dumps(event, sort_keys=True) + "\n" for event in events)
     statuses = Counter(r.record.status.value for r in results)
     return ScenarioSummary(
-        account_id=keys.account_id, seed=seed, days=days, anchor_ms=anchor_ms, orgs=len(ORGS), projects=len(PROJECTS),
-        pipelines=len(PIPELINES), executions=len(results),
+        account_id=keys.account_id,
+        seed=seed,
+        days=days,
+        anchor_ms=anchor_ms,
+        orgs=len(ORGS),
+        projects=len(PROJECTS),
+        pipelines=len(PIPELINES),
+        executions=len(results),
         failed=sum(statuses[s.value] for s in FAILED),
-        running=sum(1 for r in results if not r.record.status.is_terminal), test_cases=cases, log_recipes=recipes,
-        entities=entities, events=len(events), flaky_tests=len(truth["flaky_tests"]),
-        statuses=dict(sorted(statuses.items())), families=truth["families"],
-    )  # fmt: skip
+        running=sum(1 for r in results if not r.record.status.is_terminal),
+        test_cases=cases,
+        log_recipes=recipes,
+        entities=entities,
+        events=len(events),
+        flaky_tests=len(truth["flaky_tests"]),
+        statuses=dict(sorted(statuses.items())),
+        families=truth["families"],
+    )

@@ -17,8 +17,8 @@ from functools import cache
 from typing import Any
 
 from harness_connector.sandbox.model import LogRecipe
-from harness_connector.sandbox.scenario.families import FAMILIES
 from harness_connector.sandbox.scenario.failure import FailureFamily
+from harness_connector.sandbox.scenario.families import FAMILIES
 from harness_connector.sandbox.scenario.pools import POOLS
 from harness_connector.sandbox.scenario.templates import TEMPLATES, LogTemplate
 from harness_connector.sandbox.scenario.testcatalog import TestSpec, catalog
@@ -236,7 +236,11 @@ def _test_section(template: LogTemplate, base: _Fields, params: Mapping[str, Any
     failed = {(str(t.get("class_name")), str(t.get("name"))): str(t.get("message", "")) for t in _failed_tests(params)}
     rng = base.state.rng
     blocks: list[Block] = []
-    per_test, per_failed, per_skipped = _block(template.per_test), _block(template.per_test_failed), _block(template.per_test_skipped)
+    per_test, per_failed, per_skipped = (
+        _block(template.per_test),
+        _block(template.per_test_failed),
+        _block(template.per_test_skipped),
+    )
     start, end = _block(template.group_start), _block(template.group_end)
     stop = max(1, int(len(specs) * cutoff)) if cutoff < 1 else len(specs)
     group_key = template.group_by
@@ -287,7 +291,9 @@ def _summary(base: _Fields, params: Mapping[str, Any]) -> None:
     )
 
 
-def _failure_tail(family: FailureFamily, base: _Fields, params: Mapping[str, Any], template: LogTemplate) -> list[Block]:
+def _failure_tail(
+    family: FailureFamily, base: _Fields, params: Mapping[str, Any], template: LogTemplate
+) -> list[Block]:
     keys = (template.id, str(params.get("toolchain", "")), str(params.get("role", "")))
     variants = family.variants(*keys)
     if not variants:
@@ -300,8 +306,15 @@ def _failure_tail(family: FailureFamily, base: _Fields, params: Mapping[str, Any
             blocks.append(((line,), base, ()))
             continue
         for test in failed:
-            spec = TestSpec(str(test.get("suite", "")), str(test.get("class_name", "")), str(test.get("name", "")),
-                            str(test.get("file_name", "")), str(test.get("method", "")), 0, "")  # fmt: skip
+            spec = TestSpec(
+                str(test.get("suite", "")),
+                str(test.get("class_name", "")),
+                str(test.get("name", "")),
+                str(test.get("file_name", "")),
+                str(test.get("method", "")),
+                0,
+                "",
+            )
             fields = _test_fields(spec, int(test.get("duration_ms", 0)), str(test.get("message", "")))
             blocks.append(((line,), _overlay(base, fields), ()))
     return blocks
@@ -357,17 +370,18 @@ def render_log(recipe: LogRecipe, *, start_ts_ms: int) -> Iterator[tuple[str, st
     blocks = _plan(recipe, base)
     count = sum(len(block[0]) for block in blocks) or 1
     duration = int(recipe.params.get("duration_ms", count * 40))
-    spread = 2.0 * max(duration - 1, 0) / count
+    # Line i lands in the i-th slice of the step's duration: times increase and end with the step.
+    step = max(duration - 1, 0) / count
     random_ = rng.random
-    now = start_ts_ms
-    end = start_ts_ms + duration
+    index = 0
     last_second = start_ts_ms // 1000
     prefix = state.prefix
     for lines, fields, shared in blocks:
         if shared:
             fields = _overlay(base, {name: GENERATORS[name](state) for name in shared})
         for line in lines:
-            now = min(now + int(random_() * spread), end)
+            now = start_ts_ms + int((index + random_()) * step)
+            index += 1
             second = now // 1000
             if second != last_second:
                 last_second = second

@@ -1,64 +1,16 @@
 """The account's pipelines, built from the services: CI per repository, CD per deployed service, nightly jobs.
 
-A step's `role` is what failure families match on (`install`, `test`, `deploy`, ...); its `template` names the
-log it prints. The pipeline YAML served by the API (`entities.py`) and the executions the generator writes are
+The pipeline YAML served by the API (`entities.py`) and the executions the generator writes are
 both built from these specs, so they always agree on stage and step identifiers.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
+from harness_connector.sandbox.scenario.specs import PipelineSpec, StageSpec, StepSpec
 from harness_connector.sandbox.scenario.toolchains import TOOLCHAINS
 from harness_connector.sandbox.scenario.world import SERVICES, ServiceSpec
 
 __all__ = ["PIPELINES", "PipelineSpec", "StageSpec", "StepSpec", "service"]
-
-
-@dataclass(frozen=True, slots=True)
-class StepSpec:
-    identifier: str
-    name: str
-    step_type: str
-    role: str
-    template: str
-    toolchain: str = ""
-    seconds: tuple[float, float] = (5.0, 20.0)  # usual duration range
-    lines: tuple[int, int] = (10, 40)
-    timeout: str = "10m"
-    has_reports: bool = False
-    push_only: bool = False  # skipped on PR builds (`when: <+codebase.build.type> == "branch"`)
-    retry: int = 0  # the failure strategy retries the step this many times after a test failure
-    delegate: str = ""
-    selectors: tuple[str, ...] = ()
-    command: str = ""
-
-
-@dataclass(frozen=True, slots=True)
-class StageSpec:
-    identifier: str
-    name: str
-    stage_type: str  # CI | Deployment | Approval | Custom
-    module: str  # ci | cd | pms
-    steps: tuple[StepSpec, ...]
-    parallel_group: int | None = None
-    environment: str = ""  # staging | production
-    strategy: str = ""  # Rolling | Canary
-
-
-@dataclass(frozen=True, slots=True)
-class PipelineSpec:
-    id: str
-    name: str
-    org: str
-    project: str
-    kind: str  # ci | cd | nightly | images | audit | ops
-    module: str
-    stages: tuple[StageSpec, ...]
-    service: str = ""  # the service it builds or deploys
-    repo: str = ""  # the repository it clones
-    cron: str = ""
-    description: str = ""
 
 
 _BY_ID = {svc.id: svc for svc in SERVICES}
@@ -70,16 +22,36 @@ def service(service_id: str) -> ServiceSpec:
 
 
 def _init(image: str) -> StepSpec:
-    return StepSpec("liteEngineTask", "Initialize", "liteEngineTask", "init", "init", seconds=(12, 55), lines=(10, 18),
-                    delegate="ci-build-delegate", command=image)  # fmt: skip
+    return StepSpec(
+        "liteEngineTask",
+        "Initialize",
+        "liteEngineTask",
+        "init",
+        "init",
+        seconds=(12, 55),
+        lines=(10, 18),
+        delegate="ci-build-delegate",
+        command=image,
+    )
 
 
 _CLONE = StepSpec("harness-git-clone", "Clone codebase", "GitClone", "clone", "clone", seconds=(3, 14), lines=(8, 14))
 
 
 def _docker(push_only: bool = True, identifier: str = "build_and_push", name: str = "Build and push image") -> StepSpec:
-    return StepSpec(identifier, name, "BuildAndPushDockerRegistry", "docker", "docker", "docker", seconds=(70, 260),
-                    lines=(60, 400), timeout="20m", push_only=push_only, command="Dockerfile")  # fmt: skip
+    return StepSpec(
+        identifier,
+        name,
+        "BuildAndPushDockerRegistry",
+        "docker",
+        "docker",
+        "docker",
+        seconds=(70, 260),
+        lines=(60, 400),
+        timeout="20m",
+        push_only=push_only,
+        command="Dockerfile",
+    )
 
 
 _INSTALL_SECONDS = {"npm": (25, 95), "pip": (30, 120), "maven": (60, 200), "gradle": (50, 170), "go": (15, 70)}
@@ -91,8 +63,18 @@ def _ci_steps(svc: ServiceSpec, *, test_retry: int = 0, tools: bool = False) -> 
     tc = TOOLCHAINS[svc.toolchain]
     steps = [_init(tc.image), _CLONE]
     if tools:
-        steps.append(StepSpec("install_tools", "Install tools", "Run", "script", "script:install_tools", seconds=(4, 15),
-                              lines=(8, 16), command="./ci/install-tools.sh"))  # fmt: skip
+        steps.append(
+            StepSpec(
+                "install_tools",
+                "Install tools",
+                "Run",
+                "script",
+                "script:install_tools",
+                seconds=(4, 15),
+                lines=(8, 16),
+                command="./ci/install-tools.sh",
+            )
+        )
     steps += [
         StepSpec(
             "install_dependencies",
@@ -105,7 +87,7 @@ def _ci_steps(svc: ServiceSpec, *, test_retry: int = 0, tools: bool = False) -> 
             _INSTALL_LINES[tc.id],
             "15m",
             command=tc.install_cmd,
-        ),  # fmt: skip
+        ),
         StepSpec(
             "compile",
             "Compile" if tc.id != "pip" else "Lint and type-check",
@@ -117,7 +99,7 @@ def _ci_steps(svc: ServiceSpec, *, test_retry: int = 0, tools: bool = False) -> 
             (40, 260),
             "15m",
             command=tc.compile_cmd,
-        ),  # fmt: skip
+        ),
         StepSpec(
             "run_tests",
             "Run unit tests",
@@ -131,7 +113,7 @@ def _ci_steps(svc: ServiceSpec, *, test_retry: int = 0, tools: bool = False) -> 
             has_reports=True,
             retry=test_retry,
             command=tc.test_cmd,
-        ),  # fmt: skip
+        ),
     ]
     return tuple(steps)
 
@@ -140,21 +122,41 @@ def _ci(svc_id: str, *, test_retry: int = 0, tools: bool = False) -> PipelineSpe
     svc = service(svc_id)
     steps = (*_ci_steps(svc, test_retry=test_retry, tools=tools), _docker())
     stage = StageSpec("build_and_test", "Build and test", "CI", "ci", steps)
-    return PipelineSpec(f"{svc_id}_ci", f"{svc.name} CI", svc.org, svc.project, "ci", "ci", (stage,), svc_id, svc.name,
-                        description=f"Builds, tests and publishes {svc.name} on pushes to main and on pull requests")  # fmt: skip
+    return PipelineSpec(
+        f"{svc_id}_ci",
+        f"{svc.name} CI",
+        svc.org,
+        svc.project,
+        "ci",
+        "ci",
+        (stage,),
+        svc_id,
+        svc.name,
+        description=f"Builds, tests and publishes {svc.name} on pushes to main and on pull requests",
+    )
 
 
 def _deploy_stage(svc: ServiceSpec, env: str, strategy: str) -> StageSpec:
     delegate = "k8s-prod-delegate" if env == "production" else "k8s-staging-delegate"
     selectors = ("prod",) if env == "production" else ("staging",)
 
-    def cd_step(ident: str, name: str, step_type: str, role: str, template: str, seconds: tuple[float, float],
-                lines: tuple[int, int], timeout: str = "10m") -> StepSpec:  # fmt: skip
-        return StepSpec(ident, name, step_type, role, template, "", seconds, lines, timeout, delegate=delegate,
-                        selectors=selectors)  # fmt: skip
+    def cd_step(
+        ident: str,
+        name: str,
+        step_type: str,
+        role: str,
+        template: str,
+        seconds: tuple[float, float],
+        lines: tuple[int, int],
+        timeout: str = "10m",
+    ) -> StepSpec:
+        return StepSpec(
+            ident, name, step_type, role, template, "", seconds, lines, timeout, delegate=delegate, selectors=selectors
+        )
 
-    rolling = cd_step("rolloutDeployment", "Rollout Deployment", "K8sRollingDeploy", "deploy", "deploy:rolling",
-                      (60, 300), (40, 160))  # fmt: skip
+    rolling = cd_step(
+        "rolloutDeployment", "Rollout Deployment", "K8sRollingDeploy", "deploy", "deploy:rolling", (60, 300), (40, 160)
+    )
     smoke = cd_step("smoke_test", "Smoke test", "Http", "smoke", "smoke", (2, 12), (3, 8), "2m")
     if strategy == "Canary":
         steps: tuple[StepSpec, ...] = (
@@ -166,7 +168,7 @@ def _deploy_stage(svc: ServiceSpec, env: str, strategy: str) -> StageSpec:
                 "deploy:canary",
                 (50, 200),
                 (20, 80),
-            ),  # fmt: skip
+            ),
             cd_step("verify_canary", "Verify canary", "Verify", "verify", "verify", (600, 900), (20, 40), "30m"),
             cd_step(
                 "canaryDelete", "Canary Delete", "K8sCanaryDelete", "canary_delete", "canary_delete", (5, 20), (3, 5)
@@ -182,33 +184,68 @@ def _deploy_stage(svc: ServiceSpec, env: str, strategy: str) -> StageSpec:
 
 def _cd(svc_id: str, prod_strategy: str) -> PipelineSpec:
     svc = service(svc_id)
-    approval = StepSpec("approve", "Approve production", "HarnessApproval", "approval", "approval", seconds=(0, 0),
-                        lines=(2, 3), timeout="4h")  # fmt: skip
+    approval = StepSpec(
+        "approve",
+        "Approve production",
+        "HarnessApproval",
+        "approval",
+        "approval",
+        seconds=(0, 0),
+        lines=(2, 3),
+        timeout="4h",
+    )
     stages = (
         _deploy_stage(svc, "staging", "Rolling"),
         StageSpec("approve_production", "Approve production", "Approval", "pms", (approval,)),
         _deploy_stage(svc, "production", prod_strategy),
     )
-    return PipelineSpec(f"{svc_id}_deploy", f"{svc.name} deploy", svc.org, svc.project, "cd", "cd", stages, svc_id,
-                        description=f"{prod_strategy} deployment of {svc.name} to staging, then production")  # fmt: skip
+    return PipelineSpec(
+        f"{svc_id}_deploy",
+        f"{svc.name} deploy",
+        svc.org,
+        svc.project,
+        "cd",
+        "cd",
+        stages,
+        svc_id,
+        description=f"{prod_strategy} deployment of {svc.name} to staging, then production",
+    )
 
 
 def _storefront_ci() -> PipelineSpec:
     svc = service("storefront")
     tc = TOOLCHAINS["npm"]
-    sast = StepSpec("sast", "Static analysis", "Run", "scan", "script:sast", "npm", (40, 120), (30, 90),
-                    command="semgrep ci --config p/typescript")  # fmt: skip
+    sast = StepSpec(
+        "sast",
+        "Static analysis",
+        "Run",
+        "scan",
+        "script:sast",
+        "npm",
+        (40, 120),
+        (30, 90),
+        command="semgrep ci --config p/typescript",
+    )
     stages = (
         StageSpec("build_and_test", "Build and test", "CI", "ci", _ci_steps(svc, test_retry=1), parallel_group=1),
         StageSpec("security_scan", "Security scan", "CI", "ci", (_init(tc.image), _CLONE, sast), parallel_group=1),
         StageSpec("publish", "Publish image", "CI", "ci", (_init(tc.image), _CLONE, _docker())),
     )
-    return PipelineSpec("storefront_ci", "storefront CI", svc.org, svc.project, "ci", "ci", stages, "storefront",
-                        "storefront", description="Builds, tests, scans and publishes the storefront")  # fmt: skip
+    return PipelineSpec(
+        "storefront_ci",
+        "storefront CI",
+        svc.org,
+        svc.project,
+        "ci",
+        "ci",
+        stages,
+        "storefront",
+        "storefront",
+        description="Builds, tests, scans and publishes the storefront",
+    )
 
 
 def _e2e_nightly() -> PipelineSpec:
-    svc = service("storefront_e2e")
     tc = TOOLCHAINS["npm"]
     steps = (
         _init("mcr.microsoft.com/playwright:v1.44.0-jammy"),
@@ -224,7 +261,7 @@ def _e2e_nightly() -> PipelineSpec:
             (40, 300),
             "15m",
             command=tc.install_cmd,
-        ),  # fmt: skip
+        ),
         StepSpec(
             "e2e_tests",
             "End-to-end tests",
@@ -237,31 +274,75 @@ def _e2e_nightly() -> PipelineSpec:
             "60m",
             has_reports=True,
             command="npx playwright test",
-        ),  # fmt: skip
+        ),
     )
     stage = StageSpec("e2e", "End-to-end tests", "CI", "ci", steps)
-    return PipelineSpec("storefront_e2e_nightly", "storefront e2e nightly", "default", "web", "nightly", "ci", (stage,),
-                        "storefront_e2e", "storefront", cron="0 2 * * *",
-                        description="Runs the Playwright suite against staging every night")  # fmt: skip
+    return PipelineSpec(
+        "storefront_e2e_nightly",
+        "storefront e2e nightly",
+        "default",
+        "web",
+        "nightly",
+        "ci",
+        (stage,),
+        "storefront_e2e",
+        "storefront",
+        cron="0 2 * * *",
+        description="Runs the Playwright suite against staging every night",
+    )
 
 
 def _base_images() -> PipelineSpec:
     stages = []
     for flavour, image in (("node", "node"), ("python", "python"), ("jvm", "eclipse-temurin")):
-        versions = StepSpec("fetch_versions", "Fetch upstream versions", "Run", "script", "script:versions",
-                            seconds=(3, 12), lines=(8, 20), command="./scripts/latest-versions.sh")  # fmt: skip
-        steps = (_init(TOOLCHAINS["docker"].image), _CLONE, versions,
-                 _docker(False, f"build_{flavour}", f"Build {flavour} base image"))  # fmt: skip
+        versions = StepSpec(
+            "fetch_versions",
+            "Fetch upstream versions",
+            "Run",
+            "script",
+            "script:versions",
+            seconds=(3, 12),
+            lines=(8, 20),
+            command="./scripts/latest-versions.sh",
+        )
+        steps = (
+            _init(TOOLCHAINS["docker"].image),
+            _CLONE,
+            versions,
+            _docker(False, f"build_{flavour}", f"Build {flavour} base image"),
+        )
         stages.append(StageSpec(f"{flavour}_image", f"{image} base image", "CI", "ci", steps, parallel_group=0))
-    return PipelineSpec("base_images_build", "base images", "platform", "infra", "images", "ci", tuple(stages),
-                        "base_images", "base-images", cron="0 5 * * 1",
-                        description="Rebuilds the base images on changes and every Monday")  # fmt: skip
+    return PipelineSpec(
+        "base_images_build",
+        "base images",
+        "platform",
+        "infra",
+        "images",
+        "ci",
+        tuple(stages),
+        "base_images",
+        "base-images",
+        cron="0 5 * * 1",
+        description="Rebuilds the base images on changes and every Monday",
+    )
 
 
-def _shell_pipeline(ident: str, name: str, kind: str, role: str, delegate: str, selectors: tuple[str, ...],
-                    cron: str, description: str) -> PipelineSpec:  # fmt: skip
-    step = StepSpec(kind, name, "ShellScript", role, f"script:{kind}", seconds=(60, 420), lines=(30, 260), timeout="30m",
-                    delegate=delegate, selectors=selectors, command=f"./ops/{kind}.sh")  # fmt: skip
+def _shell_pipeline(
+    ident: str, name: str, kind: str, role: str, delegate: str, selectors: tuple[str, ...], cron: str, description: str
+) -> PipelineSpec:
+    step = StepSpec(
+        kind,
+        name,
+        "ShellScript",
+        role,
+        f"script:{kind}",
+        seconds=(60, 420),
+        lines=(30, 260),
+        timeout="30m",
+        delegate=delegate,
+        selectors=selectors,
+        command=f"./ops/{kind}.sh",
+    )
     stage = StageSpec(kind, name, "Custom", "pms", (step,))
     return PipelineSpec(ident, name, "platform", "infra", kind, "pms", (stage,), cron=cron, description=description)
 
@@ -289,7 +370,7 @@ PIPELINES: tuple[PipelineSpec, ...] = (
         ("legacy",),
         "30 3 * * *",
         "Audits every repository's dependencies each night",
-    ),  # fmt: skip
+    ),
     _shell_pipeline(
         "cluster_maintenance",
         "Cluster maintenance",
@@ -299,5 +380,5 @@ PIPELINES: tuple[PipelineSpec, ...] = (
         ("ops",),
         "",
         "Checks and rebalances the infra cluster's node pools",
-    ),  # fmt: skip
+    ),
 )

@@ -48,6 +48,7 @@ class RunPlan:
     attempt: int = 1
     deploy: DeployPlan | None = None
     forced: str = ""  # a family this run must hit (so every family appears in short scenarios)
+    protected: bool = False  # no window or random failure: the scenario needs this run to reach a given step
     tags: dict[str, str] = field(default_factory=dict)
 
     @property

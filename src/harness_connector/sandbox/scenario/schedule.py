@@ -13,7 +13,7 @@ from typing import TypeVar
 
 from harness_connector.domain.status import ExecutionStatus
 from harness_connector.sandbox.scenario.families import FAMILIES, families_by_mode
-from harness_connector.sandbox.scenario.faults import Candidate, steps_matching
+from harness_connector.sandbox.scenario.faults import Candidate, Regression, steps_matching
 from harness_connector.sandbox.scenario.ids import DAY_MS, HOUR_MS, MINUTE_MS, stream, url_safe_id
 from harness_connector.sandbox.scenario.pipelines import PIPELINES, PipelineSpec
 from harness_connector.sandbox.scenario.plans import DeployPlan, RunPlan, RunResult
@@ -21,7 +21,16 @@ from harness_connector.sandbox.scenario.stepdetails import artifact_for
 from harness_connector.sandbox.scenario.timeline import RepoHistory, office_time, users_by_id
 from harness_connector.sandbox.scenario.world import USERS
 
-__all__ = ["candidates", "cd_plans", "ci_plans", "execute", "follow_ups", "force_families"]
+__all__ = [
+    "anchor_plans",
+    "candidates",
+    "cd_plans",
+    "ci_plans",
+    "execute",
+    "follow_ups",
+    "force_families",
+    "mark_regressions",
+]
 
 S = ExecutionStatus
 _T = TypeVar("_T")
@@ -44,15 +53,36 @@ def ci_plans(seed: int, histories: dict[str, RepoHistory], start: int, anchor: i
         for commit in history.main:
             if start <= commit.ts < anchor:
                 at = commit.ts + int(rng.uniform(4, 40) * 1000)
-                plans.append(RunPlan(_plan_id(seed, pipeline.id, commit.sha), pipeline, at, "WEBHOOK", users[commit.author],
-                                     commit, "main"))  # fmt: skip
+                plans.append(
+                    RunPlan(
+                        _plan_id(seed, pipeline.id, commit.sha),
+                        pipeline,
+                        at,
+                        "WEBHOOK",
+                        users[commit.author],
+                        commit,
+                        "main",
+                    )
+                )
         for pr in history.pulls:
             for position, commit in enumerate(pr.commits):
                 at = commit.ts + int(rng.uniform(4, 40) * 1000)
                 later = pr.commits[position + 1].ts if position + 1 < len(pr.commits) else None
                 abort = later + int(rng.uniform(5, 40) * 1000) if later is not None and rng.random() < 0.7 else None
-                plans.append(RunPlan(_plan_id(seed, pipeline.id, commit.sha), pipeline, at, "WEBHOOK", users[commit.author],
-                                     commit, pr.source_branch, "main", pr, abort_at=abort))  # fmt: skip
+                plans.append(
+                    RunPlan(
+                        _plan_id(seed, pipeline.id, commit.sha),
+                        pipeline,
+                        at,
+                        "WEBHOOK",
+                        users[commit.author],
+                        commit,
+                        pr.source_branch,
+                        "main",
+                        pr,
+                        abort_at=abort,
+                    )
+                )
     plans += _cron_and_manual(seed, rng, histories, start, anchor)
     for plan in plans:
         if plan.abort_at is None and rng.random() < 0.008:
@@ -74,8 +104,17 @@ def _cron_and_manual(
                 history = histories.get(pipeline.service)
                 head = history.head_at(at) if history is not None and pipeline.repo else None
                 user = users[history.service.authors[0]] if history is not None else USERS[0]
-                plans.append(RunPlan(_plan_id(seed, pipeline.id, "cron", at), pipeline, at, "SCHEDULER_CRON", user, head,
-                                     "main" if head else None))  # fmt: skip
+                plans.append(
+                    RunPlan(
+                        _plan_id(seed, pipeline.id, "cron", at),
+                        pipeline,
+                        at,
+                        "SCHEDULER_CRON",
+                        user,
+                        head,
+                        "main" if head else None,
+                    )
+                )
             if pipeline.kind == "ops" and weekday in (1, 3):
                 at = office_time(rng, day)
                 if start <= at < anchor:
@@ -98,13 +137,42 @@ def candidates(plans: Iterable[RunPlan]) -> list[Candidate]:
     return [Candidate(plan.pipeline, plan.start, plan.is_pr) for plan in plans]
 
 
-def force_families(seed: int, plans: list[RunPlan], modes: tuple[str, ...]) -> None:
-    """Give each family of `modes` one run it must hit, so every family appears however short the scenario."""
+def force_families(
+    seed: int, plans: list[RunPlan], modes: tuple[str, ...], disturbed: Callable[[RunPlan], bool], anchor: int
+) -> None:
+    """Give each family of `modes` one run it must hit, so every family appears however short the scenario.
+
+    The run is one no regression breaks and that ends well before the anchor, so nothing else can end it first.
+    """
     rng = stream(seed, "forced", *modes)
     for family in (f for mode in modes for f in families_by_mode(mode)):
-        options = [p for p in plans if not p.forced and steps_matching(family, p.pipeline, pr=p.is_pr) and p.abort_at is None]
+        options = [
+            p
+            for p in plans
+            if not p.forced
+            and p.abort_at is None
+            and p.start < anchor - 2 * HOUR_MS
+            and steps_matching(family, p.pipeline, pr=p.is_pr)
+            and not disturbed(p)
+        ]
         if options:
             rng.choice(options).forced = family.id
+
+
+def mark_regressions(plans: list[RunPlan], regressions: list[Regression]) -> None:
+    """Make the run of each breaking commit show its regression (not aborted, not hit by anything else first)."""
+    by_commit: dict[str, list[RunPlan]] = {}
+    for plan in plans:
+        if plan.commit is not None and plan.retry_of is None:
+            by_commit.setdefault(plan.commit.sha, []).append(plan)
+    for reg in regressions:
+        for plan in by_commit.get(reg.broken_by.sha, []):
+            if (
+                plan.pipeline.kind == "ci"
+                and (not reg.pipeline or plan.pipeline.id == reg.pipeline)
+                and not plan.forced
+            ):
+                plan.forced, plan.abort_at = reg.family.id, None
 
 
 def cd_plans(
@@ -131,11 +199,26 @@ def cd_plans(
             decision = "reject" if roll < 0.06 else "expire" if roll < 0.09 else "approve"
             commit = result.plan.commit
             artifact = artifact_for(ci, commit.sha if commit else "0" * 40)
-            deploy = DeployPlan(artifact, previous, decision, users[rng.choice(_APPROVERS)],
-                                int(rng.lognormvariate(2.7, 0.8) * MINUTE_MS))  # fmt: skip
+            deploy = DeployPlan(
+                artifact,
+                previous,
+                decision,
+                users[rng.choice(_APPROVERS)],
+                int(rng.lognormvariate(2.7, 0.8) * MINUTE_MS),
+            )
             trigger = "WEBHOOK_CUSTOM" if rng.random() < 0.7 else "MANUAL"
-            plans.append(RunPlan(_plan_id(seed, pipeline.id, artifact), pipeline, at, trigger, result.plan.user, commit,
-                                 "main", deploy=deploy))  # fmt: skip
+            plans.append(
+                RunPlan(
+                    _plan_id(seed, pipeline.id, artifact),
+                    pipeline,
+                    at,
+                    trigger,
+                    result.plan.user,
+                    commit,
+                    "main",
+                    deploy=deploy,
+                )
+            )
             last, gap = at, rng.uniform(1.5, 5) * HOUR_MS
             previous = artifact if decision == "approve" else previous
     _plan_incidents(seed, plans, start, anchor)
@@ -143,26 +226,35 @@ def cd_plans(
 
 
 def _plan_incidents(seed: int, plans: list[RunPlan], start: int, anchor: int) -> None:
-    """Bad releases: canary verification catches some; one rolling release passes and pages someone."""
+    """Bad releases: canary verification catches some; one rolling release passes and pages someone.
+
+    Each of these runs (and the approvals forced to a decision) is shielded from other failures, so it reaches
+    the step that shows it.
+    """
     rng = stream(seed, "incidents")
     days = (anchor - start) / DAY_MS
-    middle = [p for p in plans if p.deploy and p.deploy.decision == "approve" and start + DAY_MS < p.start < anchor - 6 * HOUR_MS]
+    middle = [
+        p
+        for p in plans
+        if p.deploy and p.deploy.decision == "approve" and start + DAY_MS < p.start < anchor - 6 * HOUR_MS
+    ]
     canary = [p for p in middle if any(s.strategy == "Canary" for s in p.pipeline.stages)]
     rolling = [p for p in middle if p.pipeline.service == "storefront"]
     count = max(1, round(FAMILIES["canary_verification_failed"].rate * days / 30))
     for n, plan in enumerate(rng.sample(canary, k=min(count, len(canary))), start=1):
         assert plan.deploy is not None
         plan.deploy.bad_release, plan.deploy.incident = True, f"INC-{4100 + n}"
+        plan.forced = "canary_verification_failed"
     if rolling:
-        plan = rng.choice(rolling)
+        plan = rng.choice([p for p in rolling if not p.forced] or rolling)
         assert plan.deploy is not None
-        plan.deploy.incident = "INC-4201"
-    decisions = [p for p in plans if p.deploy and not p.deploy.bad_release and not p.deploy.incident]
+        plan.deploy.incident, plan.protected = "INC-4201", True
     for decision in ("reject", "expire"):
-        if decisions and not any(p.deploy and p.deploy.decision == decision for p in plans):
-            chosen = rng.choice(decisions)
+        options = [p for p in middle if p.deploy and not p.deploy.incident and p.deploy.decision == "approve"]
+        if options and not any(p.deploy and p.deploy.decision == decision for p in plans):
+            chosen = rng.choice(options)
             assert chosen.deploy is not None
-            chosen.deploy.decision = decision
+            chosen.deploy.decision, chosen.protected = decision, True
 
 
 def follow_ups(seed: int, result: RunResult, anchor: int) -> list[RunPlan]:
@@ -175,11 +267,29 @@ def follow_ups(seed: int, result: RunResult, anchor: int) -> list[RunPlan]:
     found: list[RunPlan] = []
     deploy = plan.deploy
     if deploy is not None and deploy.incident and not deploy.bad_release and record.status == S.SUCCESS:
-        rollback = DeployPlan(deploy.previous, deploy.artifact, "approve", deploy.approver, int(rng.uniform(1, 3) * MINUTE_MS),
-                              rollback_of=plan.id)  # fmt: skip
+        rollback = DeployPlan(
+            deploy.previous,
+            deploy.artifact,
+            "approve",
+            deploy.approver,
+            int(rng.uniform(1, 3) * MINUTE_MS),
+            rollback_of=plan.id,
+        )
         at = end + int(rng.uniform(35, 70) * MINUTE_MS)
-        found.append(RunPlan(_plan_id(seed, plan.id, "rollback"), plan.pipeline, at, "MANUAL", deploy.approver, plan.commit,
-                             "main", deploy=rollback, is_rerun=True, tags={"rollback_of": plan.id, "incident": deploy.incident}))  # fmt: skip
+        found.append(
+            RunPlan(
+                _plan_id(seed, plan.id, "rollback"),
+                plan.pipeline,
+                at,
+                "MANUAL",
+                deploy.approver,
+                plan.commit,
+                "main",
+                deploy=rollback,
+                is_rerun=True,
+                tags={"rollback_of": plan.id, "incident": deploy.incident},
+            )
+        )
     superseded = plan.pr is not None and any(c.ts > plan.start for c in plan.pr.commits)
     if record.status in (S.FAILED, S.EXPIRED) and result.failure is not None and plan.attempt < 3 and not superseded:
         family = result.failure.family
@@ -189,20 +299,51 @@ def follow_ups(seed: int, result: RunResult, anchor: int) -> list[RunPlan]:
             retry_deploy = deploy
             if deploy is not None:
                 retry_deploy = DeployPlan(deploy.artifact, deploy.previous, "approve", deploy.approver, deploy.wait_ms)
-            found.append(RunPlan(_plan_id(seed, plan.id, "retry"), plan.pipeline, at, "MANUAL", plan.user, plan.commit,
-                                 plan.branch, plan.target_branch, plan.pr, retry_of=plan.id, root_id=plan.root_id or plan.id,
-                                 attempt=plan.attempt + 1, deploy=retry_deploy, tags=dict(plan.tags)))  # fmt: skip
+            found.append(
+                RunPlan(
+                    _plan_id(seed, plan.id, "retry"),
+                    plan.pipeline,
+                    at,
+                    "MANUAL",
+                    plan.user,
+                    plan.commit,
+                    plan.branch,
+                    plan.target_branch,
+                    plan.pr,
+                    retry_of=plan.id,
+                    root_id=plan.root_id or plan.id,
+                    attempt=plan.attempt + 1,
+                    deploy=retry_deploy,
+                    tags=dict(plan.tags),
+                )
+            )
             return found
     rerun_chance = 0.02 if record.status == S.SUCCESS else 0.1 if record.status == S.FAILED else 0.0
     if plan.deploy is None and not plan.is_rerun and rng.random() < rerun_chance:
         at = end + int(rng.uniform(10, 180) * MINUTE_MS)
-        found.append(RunPlan(_plan_id(seed, plan.id, "rerun"), plan.pipeline, at, "MANUAL", plan.user, plan.commit,
-                             plan.branch, plan.target_branch, plan.pr, is_rerun=True, tags=dict(plan.tags)))  # fmt: skip
+        found.append(
+            RunPlan(
+                _plan_id(seed, plan.id, "rerun"),
+                plan.pipeline,
+                at,
+                "MANUAL",
+                plan.user,
+                plan.commit,
+                plan.branch,
+                plan.target_branch,
+                plan.pr,
+                is_rerun=True,
+                tags=dict(plan.tags),
+            )
+        )
     return found
 
 
 def execute(
-    plans: Iterable[RunPlan], run: Callable[[RunPlan], RunResult], more: Callable[[RunResult], list[RunPlan]], anchor: int
+    plans: Iterable[RunPlan],
+    run: Callable[[RunPlan], RunResult],
+    more: Callable[[RunResult], list[RunPlan]],
+    anchor: int,
 ) -> list[RunResult]:
     """Simulate plans in time order, adding the follow-ups each result asks for."""
     heap = [(plan.start, plan.id, plan) for plan in plans]
@@ -230,19 +371,42 @@ def anchor_plans(seed: int, histories: dict[str, RepoHistory], anchor: int) -> t
         pipeline = by_id[pipeline_id]
         head = histories[pipeline.service].head_at(anchor)
         at = anchor - int(minutes * MINUTE_MS)
-        ci.append(RunPlan(_plan_id(seed, pipeline_id, "anchor", at), pipeline, at, "MANUAL", users[head.author], head,
-                          "main"))  # fmt: skip
+        ci.append(
+            RunPlan(_plan_id(seed, pipeline_id, "anchor", at), pipeline, at, "MANUAL", users[head.author], head, "main")
+        )
     # Someone keeps trying the cluster maintenance that the expired connector token breaks.
     for minutes in (150.0, 35.0):
         at = anchor - int(minutes * MINUTE_MS)
-        ci.append(RunPlan(_plan_id(seed, "cluster_maintenance", "anchor", at), by_id["cluster_maintenance"], at, "MANUAL",
-                          users["lena_fischer"]))  # fmt: skip
+        ci.append(
+            RunPlan(
+                _plan_id(seed, "cluster_maintenance", "anchor", at),
+                by_id["cluster_maintenance"],
+                at,
+                "MANUAL",
+                users["lena_fischer"],
+            )
+        )
     pipeline = by_id["payments_api_deploy"]
     head = histories["payments_api"].head_at(anchor - HOUR_MS)
     ci_pipeline = by_id["payments_api_ci"]
-    deploy = DeployPlan(artifact_for(ci_pipeline, head.sha), artifact_for(ci_pipeline, head.parent or head.sha), "approve",
-                        users["dana_kowalski"], 3 * HOUR_MS)  # fmt: skip
+    deploy = DeployPlan(
+        artifact_for(ci_pipeline, head.sha),
+        artifact_for(ci_pipeline, head.parent or head.sha),
+        "approve",
+        users["dana_kowalski"],
+        3 * HOUR_MS,
+    )
     at = anchor - 12 * MINUTE_MS
-    cd = [RunPlan(_plan_id(seed, pipeline.id, "anchor", at), pipeline, at, "MANUAL", users[head.author], head, "main",
-                  deploy=deploy)]  # fmt: skip
+    cd = [
+        RunPlan(
+            _plan_id(seed, pipeline.id, "anchor", at),
+            pipeline,
+            at,
+            "MANUAL",
+            users[head.author],
+            head,
+            "main",
+            deploy=deploy,
+        )
+    ]
     return ci, cd

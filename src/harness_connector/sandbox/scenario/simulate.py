@@ -28,7 +28,8 @@ from harness_connector.sandbox.scenario.stepdetails import (
     timeout_ms,
     trigger_identity,
 )
-from harness_connector.sandbox.scenario.testcatalog import FLAKY_MESSAGES, catalog
+from harness_connector.sandbox.scenario.testcatalog import catalog
+from harness_connector.sandbox.scenario.testruns import attempt, broken_indexes, failed_test, suite_duration
 
 __all__ = ["Simulator"]
 
@@ -60,14 +61,19 @@ class _Run:
     tests: list[TestAttempt] = field(default_factory=list)
     forced_pending: bool = False
 
+    @property
+    def shielded(self) -> bool:
+        """No windows or random failures: the run carries a forced family, or the scenario needs it to pass."""
+        return self.forced_pending or self.plan.protected
+
 
 class Simulator:
     """Turns run plans into execution records, given the planned windows and regressions."""
 
-    def __init__(self, seed: int, anchor: int, windows: list[Window], regressions: list[Regression]) -> None:
+    def __init__(self, seed: int, anchor: int, regressions: list[Regression]) -> None:
         self.seed = seed
         self.anchor = anchor
-        self.windows = windows
+        self.windows: list[Window] = []
         self.config: dict[str, list[Regression]] = {}
         self.broken_tests: dict[str, list[Regression]] = {}
         self.by_id = {reg.id: reg for reg in regressions}
@@ -130,19 +136,37 @@ class Simulator:
         running = status in (S.RUNNING, S.APPROVAL_WAITING)
         end_ts = None if running else max(s.end_ts or start for s in steps)
         stage = StageRun(
-            identifier=spec.identifier, name=spec.name, stage_type=spec.stage_type, module=spec.module, status=status,
-            start_ts=start, end_ts=end_ts, steps=steps, parallel_group=spec.parallel_group, failure_message=message,
-            failure_types=types, **stage_fields(plan, spec),
-        )  # fmt: skip
+            identifier=spec.identifier,
+            name=spec.name,
+            stage_type=spec.stage_type,
+            module=spec.module,
+            status=status,
+            start_ts=start,
+            end_ts=end_ts,
+            steps=steps,
+            parallel_group=spec.parallel_group,
+            failure_message=message,
+            failure_types=types,
+            **stage_fields(plan, spec),
+        )
         return stage, end_ts if end_ts is not None else self.anchor
 
     def _not_started(self, spec: StageSpec) -> StageRun:
         steps = [
-            StepRun(identifier=s.identifier, name=s.name, step_type=s.step_type, status=S.NOT_STARTED, timeout=s.timeout)
+            StepRun(
+                identifier=s.identifier, name=s.name, step_type=s.step_type, status=S.NOT_STARTED, timeout=s.timeout
+            )
             for s in spec.steps
         ]
-        return StageRun(identifier=spec.identifier, name=spec.name, stage_type=spec.stage_type, module=spec.module,
-                        status=S.NOT_STARTED, steps=steps, parallel_group=spec.parallel_group)  # fmt: skip
+        return StageRun(
+            identifier=spec.identifier,
+            name=spec.name,
+            stage_type=spec.stage_type,
+            module=spec.module,
+            status=S.NOT_STARTED,
+            steps=steps,
+            parallel_group=spec.parallel_group,
+        )
 
     def _step(self, run: _Run, stage: StageSpec, step: StepSpec, t: int) -> _Outcome:
         rng = run.rng
@@ -173,27 +197,51 @@ class Simulator:
 
     def _fault(self, run: _Run, stage: StageSpec, step: StepSpec, t: int) -> _Fault | None:
         plan, rng = run.plan, run.rng
+        regression = self._regression(plan, step, t)
         forced = FAMILIES.get(plan.forced)
-        if run.forced_pending and forced is not None and forced.applies_to(step.role, step.toolchain):
+        if (
+            run.forced_pending
+            and forced is not None
+            and forced.mode != "test"
+            and forced.applies_to(step.role, step.toolchain)
+        ):
             run.forced_pending = False
-            return _Fault(forced, "forced", {})
-        for reg in self.config.get(plan.pipeline.id, ()):
-            if reg.family.applies_to(step.role, step.toolchain) and self._broken(reg, plan, t):
-                return _Fault(reg.family, reg.id, dict(reg.params))
-        own = self.by_id.get(plan.commit.breaks) if plan.commit is not None and plan.commit.breaks else None
-        if own is not None and own.family.mode != "test" and own.family.applies_to(step.role, step.toolchain):
-            return _Fault(own.family, own.id, dict(own.params))
+            if regression is not None and regression.family is forced:
+                return _Fault(forced, regression.id, dict(regression.params))
+            incident = plan.deploy.incident if plan.deploy is not None and forced.mode == "incident" else ""
+            return _Fault(forced, incident or "forced", {})
+        if regression is not None:
+            return _Fault(regression.family, regression.id, dict(regression.params))
+        if run.shielded:
+            return None  # keep the run alive until the step its forced family needs
         for window in self.windows:
-            if window.matches(plan.pipeline, step, t) and rng.random() < window.hit_rate:
+            if window.matches(plan.pipeline, step, t) and (not window.struck or rng.random() < window.hit_rate):
+                # The first run to meet a window always fails: a window nobody noticed would not be an outage.
+                window.struck += 1
                 return _Fault(window.family, window.id, dict(window.params))
         if step.role == "verify" and plan.deploy is not None and plan.deploy.bad_release:
             return _Fault(FAMILIES["canary_verification_failed"], plan.deploy.incident or "bad_release", {})
-        if run.forced_pending:
-            return None  # keep the run alive until the step its forced family needs
         for family in self.random:
             if family.applies_to(step.role, step.toolchain) and rng.random() < family.rate:
                 return _Fault(family, "random", {})
         return None
+
+    def _regression(self, plan: RunPlan, step: StepSpec, t: int) -> Regression | None:
+        """The configuration or pull-request regression that breaks this step of this run, if any."""
+        for reg in self.config.get(plan.pipeline.id, ()):
+            if reg.family.applies_to(step.role, step.toolchain) and self._broken(reg, plan, t):
+                return reg
+        own = self.by_id.get(plan.commit.breaks) if plan.commit is not None and plan.commit.breaks else None
+        if own is not None and own.family.mode != "test" and own.family.applies_to(step.role, step.toolchain):
+            return own
+        return None
+
+    def disturbed(self, plan: RunPlan) -> bool:
+        """Whether a regression already breaks this run (so it cannot carry a forced family)."""
+        if plan.commit is not None and plan.commit.breaks:
+            return True
+        regs = [*self.config.get(plan.pipeline.id, ()), *self.broken_tests.get(plan.pipeline.service, ())]
+        return any(self._broken(reg, plan, plan.start) for reg in regs)
 
     def _broken(self, reg: Regression, plan: RunPlan, t: int) -> bool:
         if plan.is_pr or plan.commit is None or plan.commit.index < 0:
@@ -202,74 +250,87 @@ class Simulator:
 
     def _tests(self, run: _Run, stage: StageSpec, step: StepSpec) -> _Outcome:
         plan, rng = run.plan, run.rng
-        service = plan.pipeline.service
-        specs = catalog(service)
-        broken: dict[int, tuple[str, str]] = {}
-        regs = [reg for reg in self.broken_tests.get(service, ()) if self._broken(reg, plan, plan.start)]
+        if FAMILIES.get(plan.forced) is FAMILIES["test_regression"]:
+            run.forced_pending = False
+        specs = catalog(plan.pipeline.service)
+        regs = [reg for reg in self.broken_tests.get(plan.pipeline.service, ()) if self._broken(reg, plan, plan.start)]
         own = self.by_id.get(plan.commit.breaks) if plan.commit is not None and plan.commit.breaks else None
         if own is not None and own.family.mode == "test":
             regs.append(own)
-        index = {(spec.class_name, spec.name): i for i, spec in enumerate(specs)}
-        for reg in regs:
-            for spec, message in zip(reg.tests, reg.messages, strict=True):
-                broken[index[(spec.class_name, spec.name)]] = (message, reg.id)
-        total, attempts = 0, 0
-        failures: dict[int, tuple[str, bool]] = {}
-        for attempts in range(1, step.retry + 2):
-            durations, failures = [], {}
-            for i, spec in enumerate(specs):
-                ms = int(spec.base_ms * (0.6 + rng.random() * 0.8))
-                if spec.skipped:
-                    ms = 0
-                elif i in broken:
-                    failures[i] = (broken[i][0], False)
-                elif spec.flaky_rate and rng.random() < spec.flaky_rate:
-                    failures[i] = (rng.choice(FLAKY_MESSAGES[spec.style]), True)
-                    ms = int(ms * 1.8)
-                durations.append(ms)
-            run.tests.append(TestAttempt(service, stage.identifier, step.identifier, durations, failures))
-            total += sum(durations) // (4 if specs and specs[0].style != "playwright" else 3) + int(rng.uniform(8, 25) * 1000)
-            if not failures:
-                break
+        broken = broken_indexes(specs, regs)
+        total = 0
+        for retry in range(step.retry + 1):
+            run.tests.append(
+                attempt(plan.pipeline.service, stage.identifier, step.identifier, broken, rng, run.shielded)
+            )
+            last = run.tests[-1]
+            total += suite_duration(last, rng)
+            if not last.failures:
+                return _Outcome(S.SUCCESS, total, retries=retry)
             total += 10_000  # the failure strategy's retry interval
-        if not failures:
-            return _Outcome(S.SUCCESS, total, retries=attempts - 1)
-        genuine = sorted({broken[i][1] for i, (_, flaky) in failures.items() if not flaky})
+        genuine = sorted({broken[i][1] for i, (_, flaky) in last.failures.items() if not flaky})
         family = FAMILIES["flaky_test" if not genuine else "test_regression"]
-        failed = [_failed_test(specs[i], durations[i], message) for i, (message, _) in sorted(failures.items())]
-        cause = genuine[0] if genuine else "flaky"
-        return _Outcome(S.FAILED, total, _Fault(family, cause, {}), attempts - 1, failed)
+        failed = [failed_test(specs[i], last.durations[i], m) for i, (m, _) in sorted(last.failures.items())]
+        return _Outcome(
+            S.FAILED, total - 10_000, _Fault(family, genuine[0] if genuine else "flaky", {}), step.retry, failed
+        )
 
     def _note_failure(self, run: _Run, stage: StageSpec, step: StepSpec, outcome: _Outcome) -> None:
         if run.failure is None and outcome.fault is not None:
             fault = outcome.fault
-            run.failure = Failure(fault.family, stage.identifier, step.identifier, fault.cause, fault.params,
-                                  outcome.failed_tests)  # fmt: skip
+            run.failure = Failure(
+                fault.family, stage.identifier, step.identifier, fault.cause, fault.params, outcome.failed_tests
+            )
 
     def _step_run(
-        self, run: _Run, stage: StageSpec, step: StepSpec, status: ExecutionStatus, start: int | None,
-        end: int | None, outcome: _Outcome | None = None,
-    ) -> StepRun:  # fmt: skip
+        self,
+        run: _Run,
+        stage: StageSpec,
+        step: StepSpec,
+        status: ExecutionStatus,
+        start: int | None,
+        end: int | None,
+        outcome: _Outcome | None = None,
+    ) -> StepRun:
         fault = outcome.fault if outcome is not None and status == outcome.status and status != S.SUCCESS else None
         message, types = None, []
         recipe = None
         if start is not None and status not in (S.SKIPPED, S.NOT_STARTED):
             duration = (end if end is not None else self.anchor) - start
             unfinished = status in (S.RUNNING, S.APPROVAL_WAITING, S.ABORTED)
-            recipe = log_recipe(self.seed, run.plan, stage, step, duration, fault.family if fault else None,
-                                fault.params if fault else {}, outcome.failed_tests if outcome else [], run.rng,
-                                unfinished)  # fmt: skip
+            recipe = log_recipe(
+                self.seed,
+                run.plan,
+                stage,
+                step,
+                duration,
+                fault.family if fault else None,
+                fault.params if fault else {},
+                outcome.failed_tests if outcome else [],
+                run.rng,
+                unfinished,
+            )
             if fault is not None:
                 message = _message(fault.family, recipe.params)
                 types = list(fault.family.failure_types)
         delegate = step.delegate or ("ci-build-delegate" if stage.stage_type == "CI" else None)
         return StepRun(
-            identifier=step.identifier, name=step.name, step_type=step.step_type, status=status, start_ts=start,
-            end_ts=end, failure_message=message, failure_types=types,
+            identifier=step.identifier,
+            name=step.name,
+            step_type=step.step_type,
+            status=status,
+            start_ts=start,
+            end_ts=end,
+            failure_message=message,
+            failure_types=types,
             delegate=delegate if start is not None and step.role != "approval" else None,
-            delegate_selectors=list(step.selectors), log=recipe, has_reports=step.has_reports and start is not None,
-            retries=outcome.retries if outcome is not None else 0, timeout=step.timeout, spec=step_spec(run.plan, step),
-        )  # fmt: skip
+            delegate_selectors=list(step.selectors),
+            log=recipe,
+            has_reports=step.has_reports and start is not None,
+            retries=outcome.retries if outcome is not None else 0,
+            timeout=step.timeout,
+            spec=step_spec(run.plan, step),
+        )
 
     def _record(self, run: _Run, stages: list[StageRun]) -> ExecutionRecord:
         plan = run.plan
@@ -280,19 +341,36 @@ class Simulator:
         commit = plan.commit
         triggered_by, email = trigger_identity(plan)
         return ExecutionRecord(
-            plan_execution_id=plan.id, org=plan.pipeline.org, project=plan.pipeline.project,
-            pipeline_id=plan.pipeline.id, pipeline_name=plan.pipeline.name, run_sequence=0, status=status,
-            start_ts=plan.start, end_ts=None if running else max(ends, default=plan.start), created_at=plan.start - 150,
-            module=plan.pipeline.module, trigger_type=plan.trigger_type, triggered_by=triggered_by,
-            triggered_by_email=email, branch=plan.branch, target_branch=plan.target_branch,
-            commit_sha=commit.sha if commit else None, commit_message=commit.message if commit else None,
-            repo=plan.pipeline.repo or None, pr_number=plan.pr.number if plan.pr else None, is_rerun=plan.is_rerun,
-            retry_of=plan.retry_of, root_execution_id=plan.root_id, tags=dict(plan.tags),
+            plan_execution_id=plan.id,
+            org=plan.pipeline.org,
+            project=plan.pipeline.project,
+            pipeline_id=plan.pipeline.id,
+            pipeline_name=plan.pipeline.name,
+            run_sequence=0,
+            status=status,
+            start_ts=plan.start,
+            end_ts=None if running else max(ends, default=plan.start),
+            created_at=plan.start - 150,
+            module=plan.pipeline.module,
+            trigger_type=plan.trigger_type,
+            triggered_by=triggered_by,
+            triggered_by_email=email,
+            branch=plan.branch,
+            target_branch=plan.target_branch,
+            commit_sha=commit.sha if commit else None,
+            commit_message=commit.message if commit else None,
+            repo=plan.pipeline.repo or None,
+            pr_number=plan.pr.number if plan.pr else None,
+            is_rerun=plan.is_rerun,
+            retry_of=plan.retry_of,
+            root_execution_id=plan.root_id,
+            tags=dict(plan.tags),
             input_set_yaml=input_set_yaml(plan),
             failure_message=failing.failure_message if failing and status in _BAD_ORDER[:3] else None,
             failure_types=list(failing.failure_types) if failing and status in _BAD_ORDER[:3] else [],
-            stages=stages, aborted_by=plan.user.identifier if status == S.ABORTED else None,
-        )  # fmt: skip
+            stages=stages,
+            aborted_by=plan.user.identifier if status == S.ABORTED else None,
+        )
 
 
 def _groups(stages: tuple[StageSpec, ...]) -> list[list[StageSpec]]:
@@ -314,13 +392,6 @@ def _overall(stages: list[StageRun]) -> ExecutionStatus:
         if bad in statuses:
             return bad
     return S.SUCCESS
-
-
-def _failed_test(spec: Any, duration: int, message: str) -> dict[str, Any]:
-    return {
-        "suite": spec.suite, "class_name": spec.class_name, "name": spec.name, "file_name": spec.file_name,
-        "method": spec.method, "duration_ms": duration, "message": message,
-    }  # fmt: skip
 
 
 def _message(family: FailureFamily, params: dict[str, Any]) -> str:

@@ -126,17 +126,25 @@ def _role_params(plan: RunPlan, stage: StageSpec, step: StepSpec, rng: random.Ra
     params: dict[str, Any] = {"service": svc.name if svc else pipeline.id}
     role = step.role
     if role == "init":
-        params.update(image=step.command, pod=f"{pipeline.id[:24]}-{stage.identifier[:12]}-{rng.getrandbits(24):06x}",
-                      node=rng.choice(POOLS["node"]))  # fmt: skip
+        params.update(
+            image=step.command,
+            pod=f"{pipeline.id[:24]}-{stage.identifier[:12]}-{rng.getrandbits(24):06x}",
+            node=rng.choice(POOLS["node"]),
+        )
     elif role == "clone" and commit is not None:
         repo = pipeline.repo or (svc.name if svc else "repo")
         pr = plan.pr
         params.update(
-            repo=repo, sha=commit.sha, commit_subject=commit.message.splitlines()[0][:72],
-            clone_url=f"https://git.harness.io/acme/{pipeline.org}/{pipeline.project}/{repo}.git", git_host="git.harness.io",
-            ref=f"refs/pull/{pr.number}/head" if pr else "refs/heads/main", ref_kind="branch" if not pr else "ref",
-            ref_short="main" if not pr else f"pull/{pr.number}/head", branch_local=plan.branch or "main",
-        )  # fmt: skip
+            repo=repo,
+            sha=commit.sha,
+            commit_subject=commit.message.splitlines()[0][:72],
+            clone_url=f"https://git.harness.io/acme/{pipeline.org}/{pipeline.project}/{repo}.git",
+            git_host="git.harness.io",
+            ref=f"refs/pull/{pr.number}/head" if pr else "refs/heads/main",
+            ref_kind="branch" if not pr else "ref",
+            ref_short="main" if not pr else f"pull/{pr.number}/head",
+            branch_local=plan.branch or "main",
+        )
     elif role in ("install", "compile", "test"):
         params[f"{role}_cmd"] = step.command
         if svc is not None:
@@ -151,10 +159,14 @@ def _role_params(plan: RunPlan, stage: StageSpec, step: StepSpec, rng: random.Ra
     elif role in ("deploy", "verify", "smoke", "canary_delete", "approval") and plan.deploy is not None:
         env = stage.environment or "production"
         params.update(
-            artifact=plan.deploy.artifact, environment=env, namespace=f"{pipeline.project}-{env}",
-            replicas=6 if env == "production" else 2, health_url=_health_url(plan, step),
-            approver=plan.deploy.approver.name, approver_group="release_managers",
-        )  # fmt: skip
+            artifact=plan.deploy.artifact,
+            environment=env,
+            namespace=f"{pipeline.project}-{env}",
+            replicas=6 if env == "production" else 2,
+            health_url=_health_url(plan, step),
+            approver=plan.deploy.approver.name,
+            approver_group="release_managers",
+        )
     return params
 
 
@@ -170,7 +182,9 @@ def _failure_params(
         "selector": ",".join(step.selectors) or "ci",
         "task_id": f"{rng.getrandbits(96):024x}",
     }
-    tc = TOOLCHAINS.get(step.toolchain) or TOOLCHAINS.get(service(plan.pipeline.service).toolchain if plan.pipeline.service else "")
+    tc = TOOLCHAINS.get(step.toolchain) or TOOLCHAINS.get(
+        service(plan.pipeline.service).toolchain if plan.pipeline.service else ""
+    )
     if tc is not None and step.role in ("install", "compile", "test", "docker"):
         found.update(package_params(tc, rng))
     if family.category == "compile_error" and plan.pipeline.service:
@@ -178,8 +192,11 @@ def _failure_params(
         path, owner = rng.choice(files) if files else ("src/main.ts", "Main")
         found.update(src_file=path, src_class=owner, go_pkg_full=owner)
     if family.id in ("pod_evicted", "node_lost"):
-        found.update(pod=params.get("pod", f"{plan.pipeline.id[:24]}-{rng.getrandbits(24):06x}"),
-                     node=rng.choice(POOLS["node"]), container=f"step-{rng.randrange(2, 7)}")  # fmt: skip
+        found.update(
+            pod=params.get("pod", f"{plan.pipeline.id[:24]}-{rng.getrandbits(24):06x}"),
+            node=rng.choice(POOLS["node"]),
+            container=f"step-{rng.randrange(2, 7)}",
+        )
     if family.id == "canary_verification_failed":
         found.update(canary_error_pct=f"{rng.uniform(4, 12):.1f}", baseline_error_pct=f"{rng.uniform(0.1, 0.6):.2f}")
     found["project"] = plan.pipeline.project
@@ -188,9 +205,17 @@ def _failure_params(
 
 
 def log_recipe(
-    seed: int, plan: RunPlan, stage: StageSpec, step: StepSpec, duration: int, family: FailureFamily | None,
-    fault_params: dict[str, Any], failed_tests: list[dict[str, Any]], rng: random.Random, in_progress: bool = False,
-) -> LogRecipe:  # fmt: skip
+    seed: int,
+    plan: RunPlan,
+    stage: StageSpec,
+    step: StepSpec,
+    duration: int,
+    family: FailureFamily | None,
+    fault_params: dict[str, Any],
+    failed_tests: list[dict[str, Any]],
+    rng: random.Random,
+    in_progress: bool = False,
+) -> LogRecipe:
     """The recipe the log service renders for this step (see `logs.render_log`)."""
     params = _role_params(plan, stage, step, rng)
     params.update(toolchain=step.toolchain, role=step.role, duration_ms=max(duration, 1))

@@ -18,21 +18,63 @@ from harness_connector.sandbox.scenario.world import SERVICES, ServiceSpec
 __all__ = ["BROKEN_MESSAGES", "FLAKY_MESSAGES", "TestSpec", "catalog", "source_files"]
 
 _VERBS = (
-    "rejects", "accepts", "computes", "retries", "rounds", "persists", "publishes", "parses", "validates", "expires",
-    "caches", "merges", "splits", "reverses", "serialises", "deduplicates", "orders", "limits", "paginates", "emits",
-    "reconciles", "normalises",
-)  # fmt: skip
+    "rejects",
+    "accepts",
+    "computes",
+    "retries",
+    "rounds",
+    "persists",
+    "publishes",
+    "parses",
+    "validates",
+    "expires",
+    "caches",
+    "merges",
+    "splits",
+    "reverses",
+    "serialises",
+    "deduplicates",
+    "orders",
+    "limits",
+    "paginates",
+    "emits",
+    "reconciles",
+    "normalises",
+)
 _ADJECTIVES = (
-    "empty", "duplicate", "expired", "partial", "negative", "large", "unicode", "concurrent", "stale", "missing", "zero",
-    "future", "malformed", "cached", "pending", "locked",
-)  # fmt: skip
+    "empty",
+    "duplicate",
+    "expired",
+    "partial",
+    "negative",
+    "large",
+    "unicode",
+    "concurrent",
+    "stale",
+    "missing",
+    "zero",
+    "future",
+    "malformed",
+    "cached",
+    "pending",
+    "locked",
+)
 _NOUNS = ("request", "entry", "batch", "event", "amount", "token", "cursor", "record", "window", "payload", "limit")
 _KINDS = ("Service", "Repository", "Controller", "Client", "Mapper", "Validator", "Handler", "Policy")
 _E2E = (
-    "guest pays with saved card", "applies promo code at checkout", "keeps cart after login", "filters by facet",
-    "shows delivery estimate", "edits shipping address", "recovers from declined card", "searches with typo",
-    "reorders from history", "switches locale", "removes last item", "paginates results",
-)  # fmt: skip
+    "guest pays with saved card",
+    "applies promo code at checkout",
+    "keeps cart after login",
+    "filters by facet",
+    "shows delivery estimate",
+    "edits shipping address",
+    "recovers from declined card",
+    "searches with typo",
+    "reorders from history",
+    "switches locale",
+    "removes last item",
+    "paginates results",
+)
 
 FLAKY_MESSAGES: dict[str, tuple[str, ...]] = {
     "junit5": (
@@ -40,18 +82,45 @@ FLAKY_MESSAGES: dict[str, tuple[str, ...]] = {
         "Condition not satisfied within 5 seconds: event was not published",
         "java.net.ConnectException: Connection refused (localhost:54321)",
     ),
-    "gotest": ("context deadline exceeded", "expected 3 messages, received 2", "dial tcp 127.0.0.1:6379: connect: connection refused"),
-    "pytest": ("AssertionError: assert 'queued' == 'done'", "TimeoutError: broker did not ack within 2.0s", "ConnectionRefusedError: [Errno 111] Connection refused"),
-    "jest": ("thrown: \"Exceeded timeout of 5000 ms for a test.\"", "expect(received).toHaveBeenCalledTimes(expected): Expected 1, Received 0"),
-    "playwright": ("Timeout 30000ms exceeded while waiting for locator('[data-test=\"order-confirmation\"]')", "expect(locator).toBeVisible() failed: element is detached from the DOM"),
-}  # fmt: skip
+    "gotest": (
+        "context deadline exceeded",
+        "expected 3 messages, received 2",
+        "dial tcp 127.0.0.1:6379: connect: connection refused",
+    ),
+    "pytest": (
+        "AssertionError: assert 'queued' == 'done'",
+        "TimeoutError: broker did not ack within 2.0s",
+        "ConnectionRefusedError: [Errno 111] Connection refused",
+    ),
+    "jest": (
+        'thrown: "Exceeded timeout of 5000 ms for a test."',
+        "expect(received).toHaveBeenCalledTimes(expected): Expected 1, Received 0",
+    ),
+    "playwright": (
+        "Timeout 30000ms exceeded while waiting for locator('[data-test=\"order-confirmation\"]')",
+        "expect(locator).toBeVisible() failed: element is detached from the DOM",
+    ),
+}
 BROKEN_MESSAGES: dict[str, tuple[str, ...]] = {
-    "junit5": ("expected: <1050> but was: <1049>", "expected: <true> but was: <false>", "Unexpected exception type thrown, expected: <IllegalArgumentException> but was: <NullPointerException>"),
-    "gotest": ("got 1049, want 1050", "unexpected error: ledger: cursor out of range", "mismatch (-want +got): -\"EUR\" +\"eur\""),
+    "junit5": (
+        "expected: <1050> but was: <1049>",
+        "expected: <true> but was: <false>",
+        "Unexpected exception type thrown, expected: <IllegalArgumentException> but was: <NullPointerException>",
+    ),
+    "gotest": (
+        "got 1049, want 1050",
+        "unexpected error: ledger: cursor out of range",
+        'mismatch (-want +got): -"EUR" +"eur"',
+    ),
     "pytest": ("AssertionError: assert 1049 == 1050", "KeyError: 'merchant_risk'", "AssertionError: assert 0.71 < 0.5"),
-    "jest": ("expect(received).toEqual(expected) // deep equality: Expected \"€10.50\", Received \"10.5 EUR\"", "TypeError: Cannot read properties of undefined (reading 'totalCents')"),
-    "playwright": ("expect(locator).toHaveText(expected) failed: Expected \"Order confirmed\", Received \"Payment failed\"",),
-}  # fmt: skip
+    "jest": (
+        'expect(received).toEqual(expected) // deep equality: Expected "€10.50", Received "10.5 EUR"',
+        "TypeError: Cannot read properties of undefined (reading 'totalCents')",
+    ),
+    "playwright": (
+        'expect(locator).toHaveText(expected) failed: Expected "Order confirmed", Received "Payment failed"',
+    ),
+}
 
 _SERVICES = {svc.id: svc for svc in SERVICES}
 _STYLE = {
@@ -145,7 +214,7 @@ def catalog(service_id: str) -> tuple[TestSpec, ...]:
             base_ms=int(rng.lognormvariate(3.2, 1.0)) + 1 if unit else int(rng.uniform(1500, 9000)),
             style=style,
             skipped=rng.random() < 0.02,
-        )  # fmt: skip
+        )
         for case in cases
     ]
     candidates = [i for i, spec in enumerate(specs) if not spec.skipped]

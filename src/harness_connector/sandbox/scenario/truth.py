@@ -34,13 +34,23 @@ def _executions(results: list[RunResult]) -> dict[str, Any]:
             continue
         family = failure.family
         found[record.plan_execution_id] = {
-            "category": family.category, "transient": family.transient, "family": family.id,
-            "stage": failure.stage, "step": failure.step, "cause": failure.cause, "status": record.status.value,
-            "org": record.org, "project": record.project, "pipeline": record.pipeline_id,
-            "run_sequence": record.run_sequence, "commit": record.commit_sha, "branch": record.branch,
-            "pr_number": record.pr_number, "failure_types": list(family.failure_types),
+            "category": family.category,
+            "transient": family.transient,
+            "family": family.id,
+            "stage": failure.stage,
+            "step": failure.step,
+            "cause": failure.cause,
+            "status": record.status.value,
+            "org": record.org,
+            "project": record.project,
+            "pipeline": record.pipeline_id,
+            "run_sequence": record.run_sequence,
+            "commit": record.commit_sha,
+            "branch": record.branch,
+            "pr_number": record.pr_number,
+            "failure_types": list(family.failure_types),
             "failed_tests": sorted(_test_id(t) for t in failure.failed_tests),
-        }  # fmt: skip
+        }
     return found
 
 
@@ -61,25 +71,41 @@ def _flaky(results: list[RunResult]) -> list[dict[str, Any]]:
         for index, spec in enumerate(catalog(svc)):
             if spec.flaky_rate:
                 key = (svc, index)
-                found.append({
-                    "service": svc, "suite": spec.suite, "class_name": spec.class_name, "name": spec.name,
-                    "file_name": spec.file_name, "flake_rate": spec.flaky_rate, "pipelines": sorted(where.get(key, ())),
-                    "runs": runs[key], "failures": fails[key],
-                    "observed_rate": round(fails[key] / runs[key], 4) if runs[key] else None,
-                })  # fmt: skip
+                found.append(
+                    {
+                        "service": svc,
+                        "suite": spec.suite,
+                        "class_name": spec.class_name,
+                        "name": spec.name,
+                        "file_name": spec.file_name,
+                        "flake_rate": spec.flaky_rate,
+                        "pipelines": sorted(where.get(key, ())),
+                        "runs": runs[key],
+                        "failures": fails[key],
+                        "observed_rate": round(fails[key] / runs[key], 4) if runs[key] else None,
+                    }
+                )
     return found
 
 
 def _commit_fields(reg: Regression) -> dict[str, Any]:
     fixed = reg.fixed_by
     return {
-        "id": reg.id, "family": reg.family.id, "category": reg.family.category, "scope": reg.scope,
-        "service": reg.service, "repo": reg.repo, "pr_number": reg.broken_by.pr_number,
-        "broken_by": reg.broken_by.sha, "broken_by_message": reg.broken_by.message,
-        "broken_at": rfc3339(reg.broken_by.ts), "fixed_by": fixed.sha if fixed else None,
-        "fixed_by_message": fixed.message if fixed else None, "fixed_at": rfc3339(fixed.ts) if fixed else None,
+        "id": reg.id,
+        "family": reg.family.id,
+        "category": reg.family.category,
+        "scope": reg.scope,
+        "service": reg.service,
+        "repo": reg.repo,
+        "pr_number": reg.broken_by.pr_number,
+        "broken_by": reg.broken_by.sha,
+        "broken_by_message": reg.broken_by.message,
+        "broken_at": rfc3339(reg.broken_by.ts),
+        "fixed_by": fixed.sha if fixed else None,
+        "fixed_by_message": fixed.message if fixed else None,
+        "fixed_at": rfc3339(fixed.ts) if fixed else None,
         "failed_executions": sorted(set(reg.hits)),
-    }  # fmt: skip
+    }
 
 
 def _regressions(regressions: list[Regression]) -> dict[str, list[dict[str, Any]]]:
@@ -102,15 +128,25 @@ def _outages(windows: list[Window], results: list[RunResult]) -> list[dict[str, 
     found = []
     for window in sorted(windows, key=lambda w: (w.start, w.id)):
         family = window.family
-        found.append({
-            "id": window.id, "family": family.id, "category": family.category, "transient": family.transient,
-            "host": family.host.format_map({"cluster_host": window.params.get("cluster_host", "")}) or None,
-            "start": rfc3339(window.start), "end": rfc3339(window.end), "start_ms": window.start, "end_ms": window.end,
-            "delegate": window.delegate or None, "project": window.project or None,
-            "pipelines": sorted(window.pipelines) or None, "pinned": window.id.endswith("-pinned"),
-            "executions_hit": sorted(set(window.hits)),
-            "pipelines_hit": sorted({pipeline_of[h] for h in window.hits if h in pipeline_of}),
-        })  # fmt: skip
+        found.append(
+            {
+                "id": window.id,
+                "family": family.id,
+                "category": family.category,
+                "transient": family.transient,
+                "host": family.host.format_map({"cluster_host": window.params.get("cluster_host", "")}) or None,
+                "start": rfc3339(window.start),
+                "end": rfc3339(window.end),
+                "start_ms": window.start,
+                "end_ms": window.end,
+                "delegate": window.delegate or None,
+                "project": window.project or None,
+                "pipelines": sorted(window.pipelines) or None,
+                "pinned": window.id.endswith("-pinned"),
+                "executions_hit": sorted(set(window.hits)),
+                "pipelines_hit": sorted({pipeline_of[h] for h in window.hits if h in pipeline_of}),
+            }
+        )
     return found
 
 
@@ -123,8 +159,15 @@ def _pass_on_retry(results: list[RunResult]) -> list[dict[str, Any]]:
                     attempts = [a for a in result.tests if (a.stage, a.step) == (stage.identifier, step.identifier)]
                     specs = catalog(attempts[0].service) if attempts else ()
                     tests = sorted({f"{specs[i].class_name}::{specs[i].name}" for a in attempts for i in a.failures})
-                    found.append({"execution": result.record.plan_execution_id, "pipeline": result.record.pipeline_id,
-                                  "stage": stage.identifier, "step": step.identifier, "tests": tests})  # fmt: skip
+                    found.append(
+                        {
+                            "execution": result.record.plan_execution_id,
+                            "pipeline": result.record.pipeline_id,
+                            "stage": stage.identifier,
+                            "step": step.identifier,
+                            "tests": tests,
+                        }
+                    )
     return sorted(found, key=lambda f: f["execution"])
 
 
@@ -138,9 +181,13 @@ def _slow() -> list[dict[str, Any]]:
 
 
 def build_truth(
-    *, scenario: dict[str, Any], results: list[RunResult], windows: list[Window], regressions: list[Regression],
+    *,
+    scenario: dict[str, Any],
+    results: list[RunResult],
+    windows: list[Window],
+    regressions: list[Regression],
     incidents: list[Incident],
-) -> dict[str, Any]:  # fmt: skip
+) -> dict[str, Any]:
     """The ground-truth document."""
     executions = _executions(results)
     return {

@@ -33,8 +33,14 @@ def _scope(org: str, project: str) -> dict[str, str]:
 
 
 def _retry(count: int) -> list[dict[str, Any]]:
-    action = {"type": "Retry", "spec": {"retryCount": count, "retryIntervals": ["10s"],
-                                         "onRetryFailure": {"action": {"type": "MarkAsFailure"}}}}  # fmt: skip
+    action = {
+        "type": "Retry",
+        "spec": {
+            "retryCount": count,
+            "retryIntervals": ["10s"],
+            "onRetryFailure": {"action": {"type": "MarkAsFailure"}},
+        },
+    }
     return [{"onFailure": {"errors": ["AllErrors"], "action": action}}]
 
 
@@ -46,13 +52,20 @@ def _ci_step(pipeline: PipelineSpec, step: StepSpec) -> dict[str, Any] | None:
         name = service(pipeline.service).name if pipeline.service else pipeline.id
         flavour = "" if pipeline.kind != "images" else "-" + step.identifier.removeprefix("build_")
         body["spec"] = {
-            "connectorRef": "acme_registry", "repo": f"{REGISTRY}/{pipeline.project}/{name}{flavour}",
-            "tags": ["<+codebase.shortCommitSha>", "latest"], "dockerfile": "Dockerfile", "caching": True,
-        }  # fmt: skip
+            "connectorRef": "acme_registry",
+            "repo": f"{REGISTRY}/{pipeline.project}/{name}{flavour}",
+            "tags": ["<+codebase.shortCommitSha>", "latest"],
+            "dockerfile": "Dockerfile",
+            "caching": True,
+        }
     else:
         tc = TOOLCHAINS.get(step.toolchain)
-        spec: dict[str, Any] = {"connectorRef": "dockerhub", "image": tc.image if tc else "alpine:3.19", "shell": "Sh",
-                                "command": step.command}  # fmt: skip
+        spec: dict[str, Any] = {
+            "connectorRef": "dockerhub",
+            "image": tc.image if tc else "alpine:3.19",
+            "shell": "Sh",
+            "command": step.command,
+        }
         if step.has_reports and tc is not None:
             spec["reports"] = {"type": "JUnit", "spec": {"paths": [tc.report_paths]}}
         body["spec"] = spec
@@ -70,10 +83,16 @@ def _cd_step(pipeline: PipelineSpec, step: StepSpec) -> dict[str, Any]:
         "K8sRollingDeploy": {"skipDryRun": False, "pruningEnabled": False},
         "K8sCanaryDeploy": {"instanceSelection": {"type": "Count", "spec": {"count": 1}}, "skipDryRun": False},
         "K8sCanaryDelete": {},
-        "Verify": {"type": "Canary", "monitoredService": {"type": "Default", "spec": {}},
-                   "spec": {"sensitivity": "MEDIUM", "duration": "10m"}},  # fmt: skip
-        "Http": {"url": f"https://{name}.<+env.identifier>.acme.internal/healthz", "method": "GET",
-                 "assertion": "<+httpResponseCode> == 200"},  # fmt: skip
+        "Verify": {
+            "type": "Canary",
+            "monitoredService": {"type": "Default", "spec": {}},
+            "spec": {"sensitivity": "MEDIUM", "duration": "10m"},
+        },
+        "Http": {
+            "url": f"https://{name}.<+env.identifier>.acme.internal/healthz",
+            "method": "GET",
+            "assertion": "<+httpResponseCode> == 200",
+        },
         "HarnessApproval": {
             "approvalMessage": "Promote <+pipeline.variables.imageTag> to production?",
             "includePipelineExecutionHistory": True,
@@ -81,11 +100,22 @@ def _cd_step(pipeline: PipelineSpec, step: StepSpec) -> dict[str, Any]:
             "isAutoRejectEnabled": False,
             "approverInputs": [],
         },
-        "ShellScript": {"shell": "Bash", "onDelegate": True, "source": {"type": "Inline", "spec": {"script": step.command}},
-                        "environmentVariables": [], "outputVariables": [], "executionTarget": {}},  # fmt: skip
+        "ShellScript": {
+            "shell": "Bash",
+            "onDelegate": True,
+            "source": {"type": "Inline", "spec": {"script": step.command}},
+            "environmentVariables": [],
+            "outputVariables": [],
+            "executionTarget": {},
+        },
     }
-    body: dict[str, Any] = {"type": step.step_type, "name": step.name, "identifier": step.identifier,
-                            "timeout": step.timeout, "spec": specs.get(step.step_type, {})}  # fmt: skip
+    body: dict[str, Any] = {
+        "type": step.step_type,
+        "name": step.name,
+        "identifier": step.identifier,
+        "timeout": step.timeout,
+        "spec": specs.get(step.step_type, {}),
+    }
     if step.selectors:
         body["delegateSelectors"] = list(step.selectors)
     return {"step": body}
@@ -98,23 +128,36 @@ def _stage(pipeline: PipelineSpec, stage: StageSpec) -> dict[str, Any]:
         body["spec"] = {
             "cloneCodebase": True,
             "platform": {"os": "Linux", "arch": "Amd64"},
-            "infrastructure": {"type": "KubernetesDirect", "spec": {"connectorRef": "account.ci_cluster",
-                                                                     "namespace": "harness-builds", "os": "Linux"}},
+            "infrastructure": {
+                "type": "KubernetesDirect",
+                "spec": {"connectorRef": "account.ci_cluster", "namespace": "harness-builds", "os": "Linux"},
+            },
             "execution": {"steps": steps},
-        }  # fmt: skip
+        }
     elif stage.stage_type == "Deployment":
         body["spec"] = {
             "deploymentType": "Kubernetes",
             "service": {"serviceRef": pipeline.service},
-            "environment": {"environmentRef": stage.environment, "deployToAll": False,
-                            "infrastructureDefinitions": [{"identifier": f"{stage.environment}_k8s"}]},
+            "environment": {
+                "environmentRef": stage.environment,
+                "deployToAll": False,
+                "infrastructureDefinitions": [{"identifier": f"{stage.environment}_k8s"}],
+            },
             "execution": {
                 "steps": [_cd_step(pipeline, step) for step in stage.steps],
-                "rollbackSteps": [{"step": {"type": "K8sRollingRollback", "name": "Rollback Rollout Deployment",
-                                            "identifier": "rollbackRolloutDeployment", "timeout": "10m",
-                                            "spec": {"pruningEnabled": False}}}],
+                "rollbackSteps": [
+                    {
+                        "step": {
+                            "type": "K8sRollingRollback",
+                            "name": "Rollback Rollout Deployment",
+                            "identifier": "rollbackRolloutDeployment",
+                            "timeout": "10m",
+                            "spec": {"pruningEnabled": False},
+                        }
+                    }
+                ],
             },
-        }  # fmt: skip
+        }
         body["failureStrategies"] = [{"onFailure": {"errors": ["AllErrors"], "action": {"type": "StageRollback"}}}]
     else:
         body["spec"] = {"execution": {"steps": [_cd_step(pipeline, step) for step in stage.steps]}}
@@ -152,8 +195,13 @@ def pipeline_yaml(pipeline: PipelineSpec) -> str:
 
 def input_set_yaml(pipeline: PipelineSpec, identifier: str, name: str, inputs: dict[str, Any]) -> str:
     """An input set for `pipeline` holding `inputs` (a runtime-input tree below `pipeline:`)."""
-    block = {"name": name, "identifier": identifier, **_scope(pipeline.org, pipeline.project), "tags": {},
-             "pipeline": {"identifier": pipeline.id, **inputs}}  # fmt: skip
+    block = {
+        "name": name,
+        "identifier": identifier,
+        **_scope(pipeline.org, pipeline.project),
+        "tags": {},
+        "pipeline": {"identifier": pipeline.id, **inputs},
+    }
     return _dump("inputSet", block)
 
 
@@ -163,12 +211,23 @@ def codebase_inputs(build_type: str, value: str) -> dict[str, Any]:
     return {"properties": {"ci": {"codebase": {"build": {"type": build_type, "spec": spec}}}}}
 
 
-def trigger_yaml(pipeline: PipelineSpec, identifier: str, name: str, source: dict[str, Any], inputs: dict[str, Any]) -> str:
+def trigger_yaml(
+    pipeline: PipelineSpec, identifier: str, name: str, source: dict[str, Any], inputs: dict[str, Any]
+) -> str:
     """A trigger of `pipeline` with its `source` and the runtime inputs it passes."""
-    input_yaml = str(yaml.safe_dump({"pipeline": {"identifier": pipeline.id, **inputs}}, sort_keys=False)) if inputs else ""
-    block: dict[str, Any] = {"name": name, "identifier": identifier, "enabled": True, "description": "", "tags": {},
-                             **_scope(pipeline.org, pipeline.project), "pipelineIdentifier": pipeline.id,
-                             "source": source}  # fmt: skip
+    input_yaml = (
+        str(yaml.safe_dump({"pipeline": {"identifier": pipeline.id, **inputs}}, sort_keys=False)) if inputs else ""
+    )
+    block: dict[str, Any] = {
+        "name": name,
+        "identifier": identifier,
+        "enabled": True,
+        "description": "",
+        "tags": {},
+        **_scope(pipeline.org, pipeline.project),
+        "pipelineIdentifier": pipeline.id,
+        "source": source,
+    }
     if input_yaml:
         block["inputYaml"] = input_yaml
     return _dump("trigger", block)
@@ -176,14 +235,35 @@ def trigger_yaml(pipeline: PipelineSpec, identifier: str, name: str, source: dic
 
 def template_yaml(org: str, project: str, identifier: str, name: str, kind: str, spec: dict[str, Any]) -> str:
     """A v1 template of `kind` (Step, Stage) at the scope."""
-    block = {"name": name, "identifier": identifier, "versionLabel": "v1", "type": kind, **_scope(org, project),
-             "tags": {}, "spec": spec}  # fmt: skip
+    block = {
+        "name": name,
+        "identifier": identifier,
+        "versionLabel": "v1",
+        "type": kind,
+        **_scope(org, project),
+        "tags": {},
+        "spec": spec,
+    }
     return _dump("template", block)
 
 
-def freeze_yaml(org: str, project: str, identifier: str, name: str, status: str, window: dict[str, Any],
-                configs: list[dict[str, Any]]) -> str:  # fmt: skip
+def freeze_yaml(
+    org: str,
+    project: str,
+    identifier: str,
+    name: str,
+    status: str,
+    window: dict[str, Any],
+    configs: list[dict[str, Any]],
+) -> str:
     """A deployment freeze with one window."""
-    block = {"name": name, "identifier": identifier, "entityConfigs": configs, "status": status,
-             **_scope(org, project), "windows": [window], "description": ""}  # fmt: skip
+    block = {
+        "name": name,
+        "identifier": identifier,
+        "entityConfigs": configs,
+        "status": status,
+        **_scope(org, project),
+        "windows": [window],
+        "description": "",
+    }
     return _dump("freeze", block)

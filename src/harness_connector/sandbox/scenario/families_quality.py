@@ -1,15 +1,14 @@
-"""Failure families that a change causes: configuration and secret regressions, compile errors, test failures,
-bad releases and rejected approvals, plus the crash nobody can explain.
+"""Failure families of what a change does when it runs: failing and flaky tests, bad releases, rejected or expired
+approvals, and the crash nobody can explain.
 """
 
 from __future__ import annotations
 
 from harness_connector.sandbox.scenario.failure import RUN_STEP_MESSAGE, FailureFamily
 
-__all__ = ["CODE_FAMILIES"]
+__all__ = ["QUALITY_FAMILIES"]
 
 _APP = ("APPLICATION_ERROR",)
-_CONFIG = ("CONFIGURATION_FAILURE",)
 _MVN_ERR = "E|[<r>ERROR</>]"
 
 _TEST_SUMMARY = {
@@ -21,7 +20,8 @@ _TEST_SUMMARY = {
         f"{_MVN_ERR} ",
         f"{_MVN_ERR} <r>Tests run: {{total}}, Failures: {{failed}}, Errors: 0, Skipped: {{skipped}}</>",
         "[<b>INFO</>] <r>BUILD FAILURE</>",
-        f"{_MVN_ERR} Failed to execute goal org.apache.maven.plugins:maven-surefire-plugin:3.2.5:test (default-test) on "
+        f"{_MVN_ERR} Failed to execute goal org.apache.maven.plugins:maven-surefire-plugin:3.2.5:test (default-test) "
+        f"on "
         "project {service}: There are test failures.",
         f"{_MVN_ERR} ",
         f"{_MVN_ERR} Please refer to /harness/target/surefire-reports for the individual test results.",
@@ -67,194 +67,7 @@ _TEST_SUMMARY = {
     ),
 }
 
-CODE_FAMILIES: tuple[FailureFamily, ...] = (
-    FailureFamily(
-        id="unresolved_expression",
-        category="configuration",
-        transient=False,
-        failure_types=_CONFIG,
-        message="Invalid request: Unresolved expressions found in step [{step}]: <+pipeline.variables.{variable}>. "
-        "Check that the variable is defined in the pipeline and spelled correctly",
-        roles=("docker",),
-        fix_hours=(2.0, 10.0),
-        mode="main_regression",
-        rate=1,
-        fail_at=(0.0, 0.02),
-        commits=(
-            "ci: tag images with <+pipeline.variables.{variable}>",
-            "ci: declare the {variable} pipeline variable",
-        ),
-        choices={"variable": ("imageTag", "releaseChannel", "buildVersion", "registryPath")},
-        lines={"*": ()},
-    ),
-    FailureFamily(
-        id="missing_runtime_input",
-        category="configuration",
-        transient=False,
-        failure_types=_CONFIG,
-        message="Value not provided for required variable: {variable}",
-        roles=("init",),
-        fix_hours=(0.5, 3.0),
-        mode="main_regression",
-        rate=1,
-        fail_at=(0.0, 0.01),
-        commits=("ci: make {variable} a runtime input", "ci: default {variable} so triggers can run the pipeline"),
-        choices={"variable": ("targetCluster", "nodeVersion", "testShards", "jdkVersion")},
-        lines={"*": ()},
-    ),
-    FailureFamily(
-        id="bad_connector_ref",
-        category="configuration",
-        transient=False,
-        failure_types=_CONFIG,
-        message="Connector not found for identifier : [{connector}] with scope: [PROJECT]",
-        roles=("docker",),
-        fix_hours=(1.0, 6.0),
-        mode="main_regression",
-        rate=1,
-        fail_at=(0.0, 0.02),
-        commits=(
-            "ci: push images through the new {connector} registry",
-            "ci: point connectorRef back to the registry connector",
-        ),
-        choices={"connector": ("harbor_push", "ecr_prod", "gar_artifacts", "acme_registry_v2")},
-        lines={"*": ()},
-    ),
-    FailureFamily(
-        id="missing_secret",
-        category="authentication",
-        transient=False,
-        failure_types=_APP,
-        message="Invalid request: Could not find secret [{secret}] in the scope of project [{project}]",
-        roles=("test",),
-        fix_hours=(3.0, 20.0),
-        mode="main_regression",
-        rate=1,
-        fail_at=(0.0, 0.02),
-        commits=(
-            'test: read the sandbox API key from <+secrets.getValue("{secret}")>',
-            "ci: create {secret} and fix its reference",
-        ),
-        choices={"secret": ("stripe_sandbox_key", "snyk_token", "slack_webhook_url", "pact_broker_token")},
-        lines={"*": ()},
-    ),
-    FailureFamily(
-        id="compile_error_java",
-        category="compile_error",
-        transient=False,
-        failure_types=_APP,
-        message=RUN_STEP_MESSAGE,
-        roles=("compile",),
-        toolchains=("maven",),
-        mode="pr_regression",
-        rate=0.03,
-        commits=("refactor: inline {symbol}", "fix: restore {symbol} overload"),
-        choices={"symbol": ("toMinorUnits", "settlementWindow", "ledgerAccountFor", "withIdempotencyKey")},
-        lines={
-            "*": (
-                "[<b>INFO</>] Compiling {n} source files with javac [debug release 17] to target/classes",
-                "[<b>INFO</>] -------------------------------------------------------------",
-                f"{_MVN_ERR} COMPILATION ERROR : ",
-                "[<b>INFO</>] -------------------------------------------------------------",
-                f"{_MVN_ERR} /harness/{{src_file}}:[{{line}},{{col}}] cannot find symbol",
-                "E|  symbol:   method {symbol}(java.lang.String)",
-                "E|  location: class {src_class}",
-                "[<b>INFO</>] 1 error",
-                "[<b>INFO</>] <r>BUILD FAILURE</>",
-                f"{_MVN_ERR} Failed to execute goal org.apache.maven.plugins:maven-compiler-plugin:3.11.0:compile "
-                "(default-compile) on project {service}: Compilation failure",
-                f"{_MVN_ERR} /harness/{{src_file}}:[{{line}},{{col}}] cannot find symbol",
-            )
-        },
-    ),
-    FailureFamily(
-        id="compile_error_kotlin",
-        category="compile_error",
-        transient=False,
-        failure_types=_APP,
-        message=RUN_STEP_MESSAGE,
-        roles=("compile",),
-        toolchains=("gradle",),
-        mode="pr_regression",
-        rate=0.03,
-        commits=("refactor: rename {symbol}", "fix: update callers of {symbol}"),
-        choices={"symbol": ("cartSummaryFor", "resolveLocale", "mapToDto", "sessionToken")},
-        lines={
-            "*": (
-                "> Task :app:compileKotlin FAILED",
-                "E|e: file:///harness/{src_file}:{line}:{col} Unresolved reference: {symbol}",
-                "E|",
-                "E|FAILURE: Build failed with an exception.",
-                "E|* What went wrong:",
-                "E|Execution failed for task ':app:compileKotlin'.",
-                "E|> Compilation error. See log for more details",
-                "E|BUILD FAILED in {secs}s",
-            )
-        },
-    ),
-    FailureFamily(
-        id="compile_error_typescript",
-        category="compile_error",
-        transient=False,
-        failure_types=_APP,
-        message=RUN_STEP_MESSAGE,
-        roles=("compile",),
-        toolchains=("npm",),
-        mode="pr_regression",
-        rate=0.035,
-        commits=("feat: show {symbol} in the summary", "fix: add {symbol} to the type"),
-        choices={"symbol": ("totalCents", "discountCode", "shippingEta", "retryAfter")},
-        lines={
-            "*": (
-                "E|{src_file}({line},{col}): error TS2339: Property '{symbol}' does not exist on type '{src_class}'.",
-                "E|",
-                "E|Found 1 error in {src_file}:{line}",
-                "E|",
-            )
-        },
-    ),
-    FailureFamily(
-        id="compile_error_go",
-        category="compile_error",
-        transient=False,
-        failure_types=_APP,
-        message=RUN_STEP_MESSAGE,
-        roles=("compile",),
-        toolchains=("go",),
-        mode="pr_regression",
-        rate=0.03,
-        exit_code=1,
-        commits=("refactor: move {symbol} into its own package", "fix: import {symbol} from its new package"),
-        choices={"symbol": ("PostEntry", "NewBatcher", "ParseWindow", "ErrStaleCursor")},
-        lines={
-            "*": (
-                "E|# {go_pkg_full}",
-                "E|{src_file}:{line}:{col}: undefined: {symbol}",
-                "E|{src_file}:{line2}:{col}: undefined: {symbol}",
-            )
-        },
-    ),
-    FailureFamily(
-        id="compile_error_python",
-        category="compile_error",
-        transient=False,
-        failure_types=_APP,
-        message=RUN_STEP_MESSAGE,
-        roles=("compile",),
-        toolchains=("pip",),
-        mode="pr_regression",
-        rate=0.03,
-        commits=("feat: score {symbol} in the model", "fix: pass {symbol} as float"),
-        choices={"symbol": ("velocity_score", "merchant_risk", "chargeback_ratio", "device_age")},
-        lines={
-            "*": (
-                "All checks passed!",
-                'E|{src_file}:{line}: <r>error:</> Argument 1 to "{symbol}" has incompatible type "str"; expected '
-                '"float"  <y>[arg-type]</>',
-                "E|<r>Found 1 error in 1 file (checked {n} source files)</>",
-            )
-        },
-    ),
+QUALITY_FAMILIES: tuple[FailureFamily, ...] = (
     FailureFamily(
         id="test_regression",
         category="test_failure",
@@ -298,7 +111,8 @@ CODE_FAMILIES: tuple[FailureFamily, ...] = (
         category="deployment",
         transient=False,
         failure_types=_APP,
-        message='Steady state check failed for Deployment/{service}: deployment "{service}" exceeded its progress deadline',
+        message="Steady state check failed for Deployment/{service}: "
+        'deployment "{service}" exceeded its progress deadline',
         roles=("deploy",),
         mode="random",
         rate=0.012,
@@ -308,7 +122,8 @@ CODE_FAMILIES: tuple[FailureFamily, ...] = (
                 'W|Waiting for deployment "{service}" rollout to finish: 1 old replicas are pending termination...',
                 "W|Event  : Pod   {service}-{hex7}-{pod5}   Back-off restarting failed container {service} in pod "
                 "{service}-{hex7}-{pod5}   Warning   BackOff",
-                "W|Event  : Pod   {service}-{hex7}-{pod5}   Readiness probe failed: HTTP probe failed with statuscode: 503   "
+                "W|Event  : Pod   {service}-{hex7}-{pod5}   Readiness probe failed: HTTP probe failed with "
+                "statuscode: 503   "
                 "Warning   Unhealthy",
                 'E|error: deployment "{service}" exceeded its progress deadline',
                 "E|Status check for resources in namespace [{namespace}] failed.",
@@ -322,7 +137,8 @@ CODE_FAMILIES: tuple[FailureFamily, ...] = (
         category="deployment",
         transient=False,
         failure_types=_APP,
-        message='Steady state check failed for Deployment/{service}: ImagePullBackOff: Back-off pulling image "{artifact}"',
+        message="Steady state check failed for Deployment/{service}: "
+        'ImagePullBackOff: Back-off pulling image "{artifact}"',
         roles=("deploy",),
         mode="random",
         rate=0.008,
@@ -330,7 +146,8 @@ CODE_FAMILIES: tuple[FailureFamily, ...] = (
         lines={
             "*": (
                 'Event  : Pod   {service}-{hex7}-{pod5}   Pulling image "{artifact}"   Normal   Pulling',
-                'W|Event  : Pod   {service}-{hex7}-{pod5}   Failed to pull image "{artifact}": rpc error: code = NotFound '
+                'W|Event  : Pod   {service}-{hex7}-{pod5}   Failed to pull image "{artifact}": '
+                "rpc error: code = NotFound "
                 'desc = failed to pull and unpack image "{artifact}": failed to resolve reference "{artifact}": '
                 "{artifact}: not found   Warning   Failed",
                 "W|Event  : Pod   {service}-{hex7}-{pod5}   Error: ErrImagePull   Warning   Failed",
@@ -345,7 +162,8 @@ CODE_FAMILIES: tuple[FailureFamily, ...] = (
         category="deployment",
         transient=False,
         failure_types=_APP,
-        message="Http step failed: assertion <+httpResponseCode> == 200 is false for GET {health_url} (response code 503)",
+        message="Http step failed: assertion <+httpResponseCode> == 200 is false for GET {health_url} (response code "
+        "503)",
         roles=("smoke",),
         mode="random",
         rate=0.012,

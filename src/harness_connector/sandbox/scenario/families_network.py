@@ -1,21 +1,20 @@
-"""Failure families outside the code: registry outages, network, rate limits, runners, delegates, timeouts, credentials.
+"""Failure families of the network: package-registry outages per ecosystem, DNS and connection failures, rate limits.
 
 Run and plugin steps fail in Harness with the command's exit status (`RUN_STEP_MESSAGE`, APPLICATION_ERROR): the
-cause is only in the log. Harness names the cause itself only where it detects it (delegates, timeouts, pods,
-connector credentials), which is why the failure types differ between families of one category.
+cause is only in the log, which is why these families differ in their lines, not in their failure types.
 """
 
 from __future__ import annotations
 
 from harness_connector.sandbox.scenario.failure import RUN_STEP_MESSAGE, FailureFamily
 
-__all__ = ["INFRA_FAMILIES"]
+__all__ = ["NETWORK_FAMILIES"]
 
 _APP = ("APPLICATION_ERROR",)
 _MVN_ERR = "E|[<r>ERROR</>]"
 _NPM_ERR = "E|npm <r>ERR!</>"
 
-INFRA_FAMILIES: tuple[FailureFamily, ...] = (
+NETWORK_FAMILIES: tuple[FailureFamily, ...] = (
     FailureFamily(
         id="npm_registry_outage",
         category="dependency_registry_outage",
@@ -35,7 +34,8 @@ INFRA_FAMILIES: tuple[FailureFamily, ...] = (
                 f"{_NPM_ERR} code ETIMEDOUT",
                 f"{_NPM_ERR} syscall connect",
                 f"{_NPM_ERR} errno ETIMEDOUT",
-                f"{_NPM_ERR} network request to https://registry.npmjs.org/{{package}}/-/{{package_base}}-{{version}}.tgz "
+                f"{_NPM_ERR} network request to "
+                f"https://registry.npmjs.org/{{package}}/-/{{package_base}}-{{version}}.tgz "
                 "failed, reason: connect ETIMEDOUT {ip}:443",
                 f"{_NPM_ERR} network This is a problem related to network connectivity.",
                 f"{_NPM_ERR} network In most cases you are behind a proxy or have bad network settings.",
@@ -69,21 +69,25 @@ INFRA_FAMILIES: tuple[FailureFamily, ...] = (
             "pip": (
                 "Collecting {package}=={version} (from -r requirements.txt (line {line}))",
                 *(
-                    f"W|WARNING: Retrying (Retry(total={n}, connect=None, read=None, redirect=None, status=None)) after "
+                    f"W|WARNING: Retrying (Retry(total={n}, connect=None, read=None, redirect=None, status=None)) "
+                    f"after "
                     "connection broken by 'ReadTimeoutError(\"HTTPSConnectionPool(host='files.pythonhosted.org', "
                     "port=443): Read timed out. (read timeout=15)\")': /packages/{wheel_path}"
                     for n in (4, 3, 2, 1, 0)
                 ),
-                "E|ERROR: Could not install packages due to an OSError: HTTPSConnectionPool(host='files.pythonhosted.org', "
+                "E|ERROR: Could not install packages due to an OSError: "
+                "HTTPSConnectionPool(host='files.pythonhosted.org', "
                 "port=443): Max retries exceeded with url: /packages/{wheel_path} (Caused by ReadTimeoutError("
                 "\"HTTPSConnectionPool(host='files.pythonhosted.org', port=443): Read timed out. (read timeout=15)\"))",
                 "---",
                 "Collecting {package}=={version} (from -r requirements.txt (line {line}))",
                 "E|ERROR: HTTP error 503 while getting https://files.pythonhosted.org/packages/{wheel_path} "
                 "(from https://pypi.org/simple/{package}/) (requires-python:>=3.8)",
-                "E|ERROR: Could not install requirement {package}=={version} from https://files.pythonhosted.org/packages/"
+                "E|ERROR: Could not install requirement {package}=={version} from "
+                "https://files.pythonhosted.org/packages/"
                 "{wheel_path} because of HTTP error 503 Server Error: Service Unavailable for url: "
-                "https://files.pythonhosted.org/packages/{wheel_path} for URL https://files.pythonhosted.org/packages/{wheel_path}",
+                "https://files.pythonhosted.org/packages/{wheel_path} for URL "
+                "https://files.pythonhosted.org/packages/{wheel_path}",
             )
         },
     ),
@@ -101,10 +105,13 @@ INFRA_FAMILIES: tuple[FailureFamily, ...] = (
         host="repo.maven.apache.org",
         lines={
             "maven": (
-                "[<b>INFO</>] Downloading from central: https://repo.maven.apache.org/maven2/{group_path}/{artifact_id}/"
+                "[<b>INFO</>] Downloading from central: "
+                "https://repo.maven.apache.org/maven2/{group_path}/{artifact_id}/"
                 "{version}/{artifact_id}-{version}.pom",
-                "W|[<y>WARNING</>] Failed to retrieve plugin descriptor for org.apache.maven.plugins:maven-surefire-plugin:"
-                "3.2.5: Plugin org.apache.maven.plugins:maven-surefire-plugin:3.2.5 or one of its dependencies could not "
+                "W|[<y>WARNING</>] Failed to retrieve plugin descriptor for "
+                "org.apache.maven.plugins:maven-surefire-plugin:"
+                "3.2.5: Plugin org.apache.maven.plugins:maven-surefire-plugin:3.2.5 or one of its dependencies could "
+                "not "
                 "be resolved: status code: 502, reason phrase: Bad Gateway (502)",
                 "[<b>INFO</>] <r>BUILD FAILURE</>",
                 f"{_MVN_ERR} Failed to execute goal on project {{service}}: Could not resolve dependencies for project "
@@ -117,7 +124,8 @@ INFRA_FAMILIES: tuple[FailureFamily, ...] = (
                 f"{_MVN_ERR} To see the full stack trace of the errors, re-run Maven with the -e switch.",
                 f"{_MVN_ERR} Re-run Maven using the -X switch to enable full debug logging.",
                 f"{_MVN_ERR} ",
-                f"{_MVN_ERR} For more information about the errors and possible solutions, please read the following articles:",
+                f"{_MVN_ERR} For more information about the errors and possible solutions, please read the following "
+                f"articles:",
                 f"{_MVN_ERR} [Help 1] http://cwiki.apache.org/confluence/display/MAVEN/DependencyResolutionException",
             ),
             "gradle": (
@@ -132,7 +140,8 @@ INFRA_FAMILIES: tuple[FailureFamily, ...] = (
                 "E|      > Could not resolve {group}:{artifact_id}:{version}.",
                 "E|         > Could not get resource 'https://repo.maven.apache.org/maven2/{group_path}/{artifact_id}/"
                 "{version}/{artifact_id}-{version}.pom'.",
-                "E|            > Could not GET 'https://repo.maven.apache.org/maven2/{group_path}/{artifact_id}/{version}/"
+                "E|            > Could not GET "
+                "'https://repo.maven.apache.org/maven2/{group_path}/{artifact_id}/{version}/"
                 "{artifact_id}-{version}.pom'. Received status code 502 from server: Bad Gateway",
                 "E|",
                 "E|* Try:",
@@ -157,7 +166,8 @@ INFRA_FAMILIES: tuple[FailureFamily, ...] = (
             "go": (
                 "# get https://proxy.golang.org/{package}/@v/{version}.zip",
                 "# get https://proxy.golang.org/{package}/@v/{version}.zip: 502 Bad Gateway ({secs}s)",
-                "E|go: {package}@{version}: reading https://proxy.golang.org/{package}/@v/{version}.zip: 502 Bad Gateway",
+                "E|go: {package}@{version}: reading https://proxy.golang.org/{package}/@v/{version}.zip: 502 Bad "
+                "Gateway",
                 "---",
                 "# get https://proxy.golang.org/{package}/@v/{version}.mod",
                 'E|go: {package}@{version}: Get "https://proxy.golang.org/{package}/@v/{version}.mod": dial tcp '
@@ -207,12 +217,14 @@ INFRA_FAMILIES: tuple[FailureFamily, ...] = (
         host="deb.debian.org",
         lines={
             "docker": (
-                "<c>INFO</>[0004] RUN apt-get update && apt-get install -y --no-install-recommends ca-certificates curl",
+                "<c>INFO</>[0004] RUN apt-get update && apt-get install -y --no-install-recommends ca-certificates "
+                "curl",
                 "Err:1 http://deb.debian.org/debian bookworm InRelease",
                 "  Temporary failure resolving 'deb.debian.org'",
                 "Err:2 http://deb.debian.org/debian-security bookworm-security InRelease",
                 "  Temporary failure resolving 'deb.debian.org'",
-                "W|W: Failed to fetch http://deb.debian.org/debian/dists/bookworm/InRelease  Temporary failure resolving "
+                "W|W: Failed to fetch http://deb.debian.org/debian/dists/bookworm/InRelease  Temporary failure "
+                "resolving "
                 "'deb.debian.org'",
                 "W|W: Some index files failed to download. They have been ignored, or old ones used instead.",
                 "Reading package lists...",
@@ -242,16 +254,19 @@ INFRA_FAMILIES: tuple[FailureFamily, ...] = (
                 "registry.npmjs.org",
             ),
             "pip": (
-                "W|WARNING: Retrying (Retry(total=4, connect=None, read=None, redirect=None, status=None)) after connection "
-                "broken by 'NewConnectionError('<pip._vendor.urllib3.connection.HTTPSConnection object at 0x7f3a2c1d5e50>: "
+                "W|WARNING: Retrying (Retry(total=4, connect=None, read=None, redirect=None, status=None)) after "
+                "connection "
+                "broken by 'NewConnectionError('<pip._vendor.urllib3.connection.HTTPSConnection object at "
+                "0x7f3a2c1d5e50>: "
                 "Failed to establish a new connection: [Errno -3] Temporary failure in name resolution')': "
                 "/simple/{package}/",
-                "E|ERROR: Could not find a version that satisfies the requirement {package}=={version} (from versions: none)",
+                "E|ERROR: Could not find a version that satisfies the requirement {package}=={version} (from "
+                "versions: none)",
                 "E|ERROR: No matching distribution found for {package}=={version}",
             ),
             "go": (
-                'E|go: {package}@{version}: Get "https://proxy.golang.org/{package}/@v/{version}.mod": dial tcp: lookup '
-                "proxy.golang.org on 10.96.0.10:53: server misbehaving",
+                'E|go: {package}@{version}: Get "https://proxy.golang.org/{package}/@v/{version}.mod": '
+                "dial tcp: lookup proxy.golang.org on 10.96.0.10:53: server misbehaving",
             ),
             "*": (
                 "E|[<r>ERROR</>] Failed to execute goal on project {service}: Could not transfer artifact "
@@ -339,178 +354,5 @@ INFRA_FAMILIES: tuple[FailureFamily, ...] = (
                 "and upgrading: https://www.docker.com/increase-rate-limit",
             )
         },
-    ),
-    FailureFamily(
-        id="oom_killed",
-        category="runner_environment",
-        transient=True,
-        failure_types=_APP,
-        message=RUN_STEP_MESSAGE,
-        roles=("compile", "test"),
-        mode="random",
-        rate=0.003,
-        exit_code=137,
-        fail_at=(0.4, 0.9),
-        lines={
-            "maven": (
-                f"{_MVN_ERR} The forked VM terminated without properly saying goodbye. VM crash or System.exit called?",
-                f"{_MVN_ERR} Command was /bin/sh -c cd /harness && /opt/java/openjdk/bin/java -Xmx3g -jar "
-                "/harness/target/surefire/surefirebooter-{hex12}.jar /harness/target/surefire",
-                f"{_MVN_ERR} Error occurred in starting fork, check output in log",
-                f"{_MVN_ERR} Process Exit Code: 137",
-                f"{_MVN_ERR} Crashed tests:",
-                "E|Killed",
-            ),
-            "gradle": (
-                "E|> Task :app:test FAILED",
-                "E|Gradle Test Executor 4 finished with non-zero exit value 137",
-                "E|Killed",
-            ),
-            "npm": (
-                "E|<--- Last few GCs --->",
-                "E|[{n}:0x6a2f4b0]    {ms} ms: Mark-Compact 3981.2 (4130.4) -> 3979.8 (4131.1) MB",
-                "E|FATAL ERROR: Reached heap limit Allocation failed - JavaScript heap out of memory",
-                "E|Killed",
-            ),
-            "*": (
-                "E|Killed",
-                "E|command terminated with exit code 137 (OOMKilled: container memory limit 4Gi reached)",
-            ),
-        },
-    ),
-    FailureFamily(
-        id="disk_full",
-        category="runner_environment",
-        transient=True,
-        failure_types=_APP,
-        message=RUN_STEP_MESSAGE,
-        roles=("install", "compile", "docker"),
-        mode="random",
-        rate=0.0012,
-        lines={
-            "npm": (
-                f"{_NPM_ERR} code ENOSPC",
-                f"{_NPM_ERR} syscall write",
-                f"{_NPM_ERR} errno -28",
-                f"{_NPM_ERR} nospc ENOSPC: no space left on device, write",
-                f"{_NPM_ERR} nospc There appears to be insufficient space on your system to finish.",
-            ),
-            "docker": (
-                "<c>INFO</>[{k_secs}] Taking snapshot of full filesystem...",
-                "E|error building image: error building stage: failed to take snapshot: write "
-                "/kaniko/{hex12}: no space left on device",
-            ),
-            "go": ("E|write /root/.cache/go-build/{hex7}/{hex12}-d: no space left on device",),
-            "*": (
-                "E|java.io.IOException: No space left on device",
-                "E|\tat java.base/java.io.FileOutputStream.writeBytes(Native Method)",
-                "E|OSError: [Errno 28] No space left on device",
-            ),
-        },
-    ),
-    FailureFamily(
-        id="pod_evicted",
-        category="runner_environment",
-        transient=True,
-        failure_types=("INFRASTRUCTURE_FAILURE",),
-        message="Pod harnessci-{pod} was evicted: The node was low on resource: ephemeral-storage. Container {container} "
-        "was using 10487052Ki, which exceeds its request of 0.",
-        roles=("init", "test"),
-        mode="random",
-        rate=0.0012,
-        lines={"*": ("W|Pod harnessci-{pod} status changed: Failed (Evicted)",)},
-    ),
-    FailureFamily(
-        id="node_lost",
-        category="runner_environment",
-        transient=True,
-        failure_types=("INFRASTRUCTURE_FAILURE",),
-        message="Pod harnessci-{pod} failed: node {node} is not ready (NodeLost); the step's container was terminated",
-        roles=("compile", "test", "docker"),
-        mode="random",
-        rate=0.001,
-        lines={"*": ("W|rpc error: code = Unavailable desc = error reading from server: EOF",)},
-    ),
-    FailureFamily(
-        id="lite_engine_deadline",
-        category="runner_environment",
-        transient=True,
-        failure_types=("INFRASTRUCTURE_FAILURE",),
-        message="failed to call LE.RetryStartStep: context deadline exceeded",
-        roles=("install", "compile", "test"),
-        mode="random",
-        rate=0.0008,
-        fail_at=(0.0, 0.05),
-        lines={"*": ()},
-    ),
-    FailureFamily(
-        id="delegate_unavailable",
-        category="runner_environment",
-        transient=True,
-        failure_types=("DELEGATE_PROVISIONING",),
-        message="No eligible delegate(s) in account to execute task. None of the delegates with selector(s) "
-        "[{selector}] are connected",
-        roles=("init", "deploy", "script", "ops", "smoke", "verify"),
-        mode="window",
-        rate=1,
-        window_minutes=(30, 75),
-        fail_at=(0.0, 0.05),
-        lines={"*": ("Task {task_id} queued for delegates with selector(s) [{selector}]",)},
-    ),
-    FailureFamily(
-        id="step_timeout",
-        category="timeout",
-        transient=True,
-        failure_types=("TIMEOUT_ERROR",),
-        message="Timeout: step exceeded its timeout of {timeout}",
-        roles=("install", "test", "deploy"),
-        mode="random",
-        rate=0.0012,
-        step_status="Expired",
-        fail_at=(1.0, 1.0),
-        lines={
-            "deploy": (
-                'W|Waiting for deployment "{service}" rollout to finish: 1 of {replicas} updated replicas are available...',
-            ),
-            "*": ("W|Received SIGTERM: step timed out", "E|Terminated"),
-        },
-    ),
-    FailureFamily(
-        id="registry_credentials_expired",
-        category="authentication",
-        transient=False,
-        failure_types=_APP,
-        message=RUN_STEP_MESSAGE,
-        roles=("docker",),
-        toolchains=("docker",),
-        mode="window",
-        rate=1,
-        window_minutes=(120, 300),
-        hit_rate=1.0,
-        host="registry.acme.io",
-        lines={
-            "docker": (
-                "<c>INFO</>[{k_secs}] Pushing image to {artifact}",
-                "E|error pushing image: failed to push to destination {artifact}: POST "
-                "https://registry.acme.io/v2/{artifact_path}/blobs/uploads/: UNAUTHORIZED: authentication required; "
-                "[map[Action:pull Class: Name:{artifact_path} Type:repository] map[Action:push Class: "
-                "Name:{artifact_path} Type:repository]]",
-            )
-        },
-    ),
-    FailureFamily(
-        id="k8s_credentials_expired",
-        category="authentication",
-        transient=False,
-        failure_types=("AUTHENTICATION",),
-        message="Unable to connect to the Kubernetes cluster of connector [{connector}]: Unauthorized (401). The "
-        "service account token may have expired; update the connector's credentials",
-        roles=("deploy", "ops"),
-        mode="window",
-        rate=0,
-        hit_rate=1.0,
-        fail_at=(0.0, 0.1),
-        host="{cluster_host}",
-        lines={"*": ("E|error: You must be logged in to the server (Unauthorized)",)},
     ),
 )

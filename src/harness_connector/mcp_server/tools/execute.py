@@ -1,0 +1,102 @@
+"""harness_execute: run, retry, interrupt, toggle, approve, test; optionally wait for the execution to end."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import anyio
+from mcp.server import MCPServer
+from mcp.server.elicitation import ElicitationResult
+from mcp.server.mcpserver import Context
+from mcp.server.mcpserver.resolve import Resolve
+from mcp.types import CallToolResult, ToolAnnotations
+from pydantic import Field
+
+from harness_connector.mcp_server.context import app_context
+from harness_connector.mcp_server.errors import mapped_errors
+from harness_connector.mcp_server.gate import Confirm, ensure_allowed, execute_gate
+from harness_connector.mcp_server.output import respond
+from harness_connector.mcp_server.tools.crud import (
+    BodyArg,
+    ConfirmArg,
+    IdArg,
+    OrgArg,
+    ParamsArg,
+    ProjectArg,
+    ScopeArg,
+    TypeArg,
+    UrlArg,
+)
+from harness_connector.services.actions import execute_action
+from harness_connector.services.arguments import coerce_mapping, resolve_target
+from harness_connector.services.results import ExecuteResult
+
+__all__ = ["register"]
+
+
+def register(server: MCPServer[Any]) -> None:
+    """Add harness_execute to the server."""
+
+    @server.tool(annotations=ToolAnnotations(read_only_hint=False, destructive_hint=True, idempotent_hint=False))
+    @mapped_errors
+    async def harness_execute(
+        ctx: Context[Any, Any],
+        decision: Annotated[ElicitationResult[Confirm], Resolve(execute_gate)],
+        action: Annotated[
+            str,
+            Field(
+                description="run, retry, rerun, interrupt (pipeline/execution); toggle, kill, restore (feature_flag); "
+                "approve, reject (approval_instance); test_connection (connector)."
+            ),
+        ],
+        resource_type: TypeArg = None,
+        resource_id: IdArg = None,
+        url: UrlArg = None,
+        org_id: OrgArg = None,
+        project_id: ProjectArg = None,
+        resource_scope: ScopeArg = None,
+        inputs: Annotated[
+            dict[str, Any] | str | None, Field(description="Runtime-input YAML (or object) for run/rerun/retry.")
+        ] = None,
+        input_set_ids: Annotated[list[str] | None, Field(description="Saved input sets to run with.")] = None,
+        body: BodyArg = None,
+        params: ParamsArg = None,
+        confirm: ConfirmArg = None,
+        wait: Annotated[bool, Field(description="Wait until the started execution ends.")] = False,
+        wait_timeout_seconds: Annotated[int, Field(ge=10, le=7200)] = 600,
+        wait_poll_interval_seconds: Annotated[int, Field(ge=1, le=60)] = 3,
+    ) -> Annotated[CallToolResult, ExecuteResult]:
+        """Act on Harness: run or retry a pipeline, abort/pause/resume, flip a flag, approve, test a connector."""
+        ensure_allowed(decision)
+        conn = app_context(ctx).conn
+        explicit = {
+            k: v
+            for k, v in {"org_id": org_id, "project_id": project_id, "resource_scope": resource_scope}.items()
+            if v is not None
+        }
+        target = resolve_target(
+            conn,
+            resource_type=resource_type,
+            url=url,
+            resource_id=resource_id,
+            explicit=explicit,
+            extra=coerce_mapping(params, "params"),
+        )
+
+        async def progress(done: float, total: float | None, message: str) -> None:
+            await ctx.report_progress(done, total, message)
+
+        result = await execute_action(
+            conn,
+            target,
+            action,
+            inputs=inputs,
+            input_set_ids=input_set_ids,
+            body=body,
+            wait=wait,
+            timeout_s=float(wait_timeout_seconds),
+            poll_interval_s=float(wait_poll_interval_seconds),
+            progress=progress,
+            sleep=anyio.sleep,
+        )
+        return respond(result)

@@ -1,0 +1,127 @@
+"""What the connector can do, from the registry alone (no API call): types, operations, fields, filters, risk."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from harness_connector.errors import UsageError
+from harness_connector.harness.registry import ResourceType, get_resource_type, resource_types, toolsets
+
+__all__ = ["Description", "OperationInfo", "TypeDetail", "TypeSummary", "describe"]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class OperationInfo(_Model):
+    """One operation of a type."""
+
+    risk: str
+    method: str | None = None
+    path: str | None = None
+    description: str | None = None
+    retry: str | None = None
+
+
+class TypeSummary(_Model):
+    """A type in the compact listing."""
+
+    type: str
+    toolset: str
+    description: str
+    operations: dict[str, str] = Field(description="Operation name -> risk.")
+
+
+class TypeDetail(_Model):
+    """A type in full."""
+
+    type: str
+    toolset: str
+    description: str
+    scope: str
+    scopes: list[str]
+    identifier_fields: list[str]
+    operations: dict[str, OperationInfo]
+    filters: dict[str, str]
+    fields: list[str]
+    example: dict[str, Any]
+    has_ui_page: bool
+
+
+class Description(_Model):
+    """The answer of harness_describe."""
+
+    toolsets: list[str]
+    types: list[TypeSummary] = Field(default_factory=list)
+    detail: TypeDetail | None = None
+    hint: str
+
+
+def _summary(item: ResourceType) -> TypeSummary:
+    return TypeSummary(
+        type=item.name,
+        toolset=item.toolset,
+        description=item.description,
+        operations={name: op.policy.risk.value for name, op in item.operations.items()},
+    )
+
+
+def _detail(item: ResourceType) -> TypeDetail:
+    return TypeDetail(
+        type=item.name,
+        toolset=item.toolset,
+        description=item.description,
+        scope=item.scope.value,
+        scopes=[s.value for s in item.scopes],
+        identifier_fields=list(item.identifier_fields),
+        operations={
+            name: OperationInfo(
+                risk=op.policy.risk.value,
+                method=op.method,
+                path=op.path,
+                description=op.description,
+                retry=op.policy.retry.value,
+            )
+            for name, op in item.operations.items()
+        },
+        filters={f.name: f.description + (f" ({', '.join(f.enum)})" if f.enum else "") for f in item.filters},
+        fields=list(item.fields),
+        example=dict(item.example),
+        has_ui_page=item.ui_path is not None,
+    )
+
+
+def describe(
+    *,
+    resource_type: str | None = None,
+    toolset: str | None = None,
+    search_term: str | None = None,
+    enabled: frozenset[str] | None = None,
+) -> Description:
+    """Describe one type in full, or list types (optionally by toolset or keyword) compactly.
+
+    Raises:
+        UsageError: the type or toolset is unknown.
+    """
+    known = toolsets()
+    if resource_type:
+        detail = _detail(get_resource_type(resource_type))
+        return Description(toolsets=known, detail=detail, hint="harness_list / harness_get take these arguments")
+    if toolset and toolset not in known:
+        raise UsageError(f"unknown toolset '{toolset}'; toolsets: {', '.join(known)}")
+    types = [t for t in resource_types(toolset) if enabled is None or not enabled or t.name in enabled]
+    if search_term:
+        needle = search_term.lower()
+        types = [
+            t
+            for t in types
+            if needle in t.name.lower() or needle in t.description.lower() or any(needle in a for a in t.search_aliases)
+        ]
+    return Description(
+        toolsets=known,
+        types=[_summary(t) for t in types],
+        hint="pass resource_type for one type's operations, paths, filters, fields and an example",
+    )

@@ -1,0 +1,81 @@
+"""Whether a write may go ahead: read-only mode, the operator's auto-approve level, and asking the human.
+
+The decision is pure so every path is testable without a client: the MCP layer turns `ASK` into an elicitation
+and reports the outcome back through `after_answer`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from harness_connector.harness.registry import Risk
+
+__all__ = ["Gate", "GateDecision", "after_answer", "decide", "question"]
+
+
+class Gate(StrEnum):
+    """What to do with a write."""
+
+    PROCEED = "proceed"
+    ASK = "ask"
+    REFUSE = "refuse"
+
+
+@dataclass(frozen=True, slots=True)
+class GateDecision:
+    """The decision and the reason a person would be given."""
+
+    gate: Gate
+    reason: str
+
+
+def decide(
+    risk: Risk,
+    *,
+    operation: str,
+    read_only: bool,
+    auto_approve: Risk | None,
+    can_ask: bool,
+    caller_confirmed: bool,
+) -> GateDecision:
+    """Decide for one operation of the given risk."""
+    if risk is Risk.READ:
+        return GateDecision(Gate.PROCEED, "reads need no confirmation")
+    if read_only:
+        return GateDecision(
+            Gate.REFUSE,
+            "the connector is read-only (HARNESS_READ_ONLY=true); ask the operator to turn it off to make changes",
+        )
+    # Deletes are destructive in the registry, so only `all` approves them without a person.
+    if auto_approve is not None and risk.rank <= auto_approve.rank:
+        return GateDecision(Gate.PROCEED, f"auto-approved: HARNESS_AUTO_APPROVE_RISK covers {risk.value}")
+    if risk is Risk.LOW_WRITE and operation != "delete":
+        return GateDecision(Gate.PROCEED, "low-risk writes need no confirmation")
+    if can_ask:
+        return GateDecision(Gate.ASK, f"{risk.value} operations are confirmed by a person")
+    if caller_confirmed:
+        return GateDecision(Gate.PROCEED, "confirmed by the caller (confirm=true) in a client that cannot prompt")
+    return GateDecision(
+        Gate.REFUSE,
+        f"this is a {risk.value} operation and this client cannot ask you to confirm it. After the person has "
+        "agreed, call again with confirm=true, or use a client that supports MCP elicitation, or have the "
+        f"operator set HARNESS_AUTO_APPROVE_RISK={risk.value}",
+    )
+
+
+def question(risk: Risk, *, resource_type: str, operation: str, target: str | None, preview: str | None) -> str:
+    """The confirmation question shown to the person."""
+    what = f"{operation} {resource_type}" + (f" '{target}'" if target else "")
+    warning = " This cannot be undone." if operation == "delete" or risk is Risk.DESTRUCTIVE else ""
+    text = f"Allow {what}? Risk: {risk.value}.{warning}"
+    if preview:
+        text += "\n\n" + preview[:2000]
+    return text
+
+
+def after_answer(accepted: bool, confirmed: bool) -> GateDecision:
+    """The decision once the person answered (a decline is final: confirm=true cannot override it)."""
+    if accepted and confirmed:
+        return GateDecision(Gate.PROCEED, "confirmed by a person")
+    return GateDecision(Gate.REFUSE, "a person declined this operation; nothing was changed")
