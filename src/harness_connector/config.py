@@ -53,6 +53,13 @@ class Settings(BaseSettings):
         default="none", description="Highest risk approved without asking: none, low_write, ..., all."
     )
     db: Path | None = Field(default=None, description="History store file; defaults under the user's data dir.")
+    mcp_auth_token: SecretStr | None = Field(
+        default=None, description="Bearer token the HTTP transport requires; mandatory off loopback."
+    )
+    mcp_allowed_hosts: str = Field(default="", description="Extra Host header values the HTTP transport accepts.")
+    sandbox_db: Path | None = Field(default=None, description="The embedded sandbox's state file.")
+    sandbox_seed: int = Field(default=42, description="Seed of the embedded sandbox's scenario.")
+    sandbox_days: int = Field(default=30, ge=1, le=365, description="Days of history in the embedded sandbox.")
 
     @field_validator("auto_approve_risk")
     @classmethod
@@ -71,6 +78,11 @@ class Settings(BaseSettings):
     def sandbox_mode(self) -> bool:
         """True when no API key is set: the connector runs on its embedded sandbox."""
         return self.api_key is None or not self.api_key.get_secret_value().strip()
+
+    @property
+    def sandbox_db_path(self) -> Path:
+        """The embedded sandbox's state file."""
+        return self.sandbox_db or default_data_dir() / f"sandbox-seed{self.sandbox_seed}-{self.sandbox_days}d.sqlite"
 
     @property
     def db_path(self) -> Path:

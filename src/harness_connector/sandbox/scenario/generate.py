@@ -33,6 +33,7 @@ from harness_connector.sandbox.scenario.schedule import (
     execute,
     follow_ups,
     force_families,
+    force_windows,
     mark_regressions,
 )
 from harness_connector.sandbox.scenario.seeding import configuration, write_seeds
@@ -88,6 +89,7 @@ def _simulate(
     force_families(seed, plans, ("random",), simulator.disturbed, anchor)
     windows = plan_windows(seed, families_by_mode("window"), candidates(plans), start, anchor) + pinned_windows(anchor)
     simulator.windows = windows
+    force_windows(seed, plans, windows, simulator.disturbed)
     more = partial(follow_ups, seed, anchor=anchor)
     results = execute(plans, simulator.run, more, anchor)
     deploys = cd_plans(seed, results, histories, start, anchor) + cd_tail

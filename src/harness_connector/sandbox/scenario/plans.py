@@ -7,6 +7,7 @@ from typing import Any
 
 from harness_connector.sandbox.model import ExecutionRecord
 from harness_connector.sandbox.scenario.failure import FailureFamily
+from harness_connector.sandbox.scenario.faults import Window
 from harness_connector.sandbox.scenario.pipelines import PipelineSpec
 from harness_connector.sandbox.scenario.timeline import Commit, PullRequest
 from harness_connector.sandbox.scenario.world import User
@@ -49,6 +50,7 @@ class RunPlan:
     deploy: DeployPlan | None = None
     forced: str = ""  # a family this run must hit (so every family appears in short scenarios)
     protected: bool = False  # no window or random failure: the scenario needs this run to reach a given step
+    window: Window | None = None  # the window whose family is forced on this run
     tags: dict[str, str] = field(default_factory=dict)
 
     @property

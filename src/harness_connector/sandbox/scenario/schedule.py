@@ -13,7 +13,7 @@ from typing import TypeVar
 
 from harness_connector.domain.status import ExecutionStatus
 from harness_connector.sandbox.scenario.families import FAMILIES, families_by_mode
-from harness_connector.sandbox.scenario.faults import Candidate, Regression, steps_matching
+from harness_connector.sandbox.scenario.faults import Candidate, Regression, Window, steps_matching
 from harness_connector.sandbox.scenario.ids import DAY_MS, HOUR_MS, MINUTE_MS, stream, url_safe_id
 from harness_connector.sandbox.scenario.pipelines import PIPELINES, PipelineSpec
 from harness_connector.sandbox.scenario.plans import DeployPlan, RunPlan, RunResult
@@ -29,6 +29,7 @@ __all__ = [
     "execute",
     "follow_ups",
     "force_families",
+    "force_windows",
     "mark_regressions",
 ]
 
@@ -150,6 +151,7 @@ def force_families(
             p
             for p in plans
             if not p.forced
+            and not p.protected
             and p.abort_at is None
             and p.start < anchor - 2 * HOUR_MS
             and steps_matching(family, p.pipeline, pr=p.is_pr)
@@ -157,6 +159,29 @@ def force_families(
         ]
         if options:
             rng.choice(options).forced = family.id
+
+
+def force_windows(seed: int, plans: list[RunPlan], windows: list[Window], disturbed: Callable[[RunPlan], bool]) -> None:
+    """Give each planned window one run it must hit (a run that starts early enough in it to reach the step)."""
+    rng = stream(seed, "forced-windows")
+    for window in windows:
+        if window.id.endswith("-pinned"):
+            continue
+        options = [
+            p
+            for p in plans
+            if window.start <= p.start < window.end - 15 * MINUTE_MS
+            and not p.forced
+            and p.abort_at is None
+            and any(
+                window.matches(p.pipeline, s, window.start)
+                for s in steps_matching(window.family, p.pipeline, pr=p.is_pr)
+            )
+            and not disturbed(p)
+        ]
+        if options:
+            chosen = rng.choice(options)
+            chosen.forced, chosen.window = window.family.id, window
 
 
 def mark_regressions(plans: list[RunPlan], regressions: list[Regression]) -> None:
@@ -251,7 +276,7 @@ def _plan_incidents(seed: int, plans: list[RunPlan], start: int, anchor: int) ->
         plan.deploy.incident, plan.protected = "INC-4201", True
     for decision in ("reject", "expire"):
         options = [p for p in middle if p.deploy and not p.deploy.incident and p.deploy.decision == "approve"]
-        if options and not any(p.deploy and p.deploy.decision == decision for p in plans):
+        if options:
             chosen = rng.choice(options)
             assert chosen.deploy is not None
             chosen.deploy.decision, chosen.protected = decision, True

@@ -208,6 +208,9 @@ class Simulator:
             run.forced_pending = False
             if regression is not None and regression.family is forced:
                 return _Fault(forced, regression.id, dict(regression.params))
+            if plan.window is not None:
+                plan.window.struck += 1
+                return _Fault(forced, plan.window.id, dict(plan.window.params))
             incident = plan.deploy.incident if plan.deploy is not None and forced.mode == "incident" else ""
             return _Fault(forced, incident or "forced", {})
         if regression is not None:
