@@ -4,7 +4,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from server_fixture import ServerUnderTest, make_server_under_test
+from tests.mcp_server.server_fixture import ServerUnderTest, make_server_under_test
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ import mcp.types as types
 import pytest
 from mcp import Client
 
-from server_fixture import ServerUnderTest
+from tests.mcp_server.server_fixture import ServerUnderTest
 
 pytestmark = pytest.mark.anyio
 

@@ -5,11 +5,8 @@ Envelopes, page shapes per service, error codes and statuses, write-only secrets
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import httpx2
@@ -19,6 +16,7 @@ from harness_connector.errors import HarnessInvalidRequestError
 from harness_connector.harness.client import HarnessClient
 from harness_connector.harness.registry import get_resource_type
 from harness_connector.sandbox import Faults, SandboxContext, SandboxState, bootstrap_account
+from tests.sandbox.conftest import serve_sandbox
 
 SCOPE = {"orgIdentifier": "default", "projectIdentifier": "payments"}
 PIPELINE = """pipeline:
@@ -34,17 +32,6 @@ PIPELINE = """pipeline:
             steps: []
 """
 BROKEN_YAML = "pipeline:\n  name: Build\n  identifier: build\n stages: [\n"
-
-
-def _conftest() -> Any:
-    # The sandbox conftest is not importable by name (every conftest module is called `conftest`).
-    spec = importlib.util.spec_from_file_location("sandbox_conftest", Path(__file__).with_name("conftest.py"))
-    assert spec is not None and spec.loader is not None
-    module = sys.modules.get(spec.name) or importlib.util.module_from_spec(spec)
-    if spec.name not in sys.modules:
-        sys.modules[spec.name] = module  # dataclasses look their module up while it executes
-        spec.loader.exec_module(module)
-    return module
 
 
 def _client(server: Any, key: str | None = None) -> httpx2.AsyncClient:
@@ -324,7 +311,7 @@ def fault_server(request: pytest.FixtureRequest) -> Iterator[Any]:
     state = SandboxState(":memory:")
     keys = bootstrap_account(state, seed=11)
     ctx = SandboxContext(state=state, account_id=keys.account_id, faults=faults)
-    for base_url in _conftest().serve_sandbox(ctx):
+    for base_url in serve_sandbox(ctx):
         yield base_url, keys
     state.close()
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 
 import pytest
-from sandbox_account import SandboxAccount
+from tests.services.sandbox_account import SandboxAccount
 
 from harness_connector.config import Settings
 from harness_connector.sandbox import SandboxContext, SandboxState, bootstrap_account, create_app

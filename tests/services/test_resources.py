@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import pytest
-from sandbox_account import SandboxAccount
+from tests.services.sandbox_account import SandboxAccount
 
 from harness_connector.errors import HarnessNotFoundError, UsageError
 from harness_connector.services.arguments import resolve_target

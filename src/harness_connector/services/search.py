@@ -30,7 +30,7 @@ from harness_connector.services.arguments import Target, resolve_target
 from harness_connector.services.connection import Connection
 from harness_connector.services.shaping import compact_item, dig, ui_link
 
-__all__ = ["MAX_REQUESTS", "SearchHit", "SearchResult", "SkippedType", "search"]
+__all__ = ["MAX_REQUESTS", "SearchHit", "SearchResult", "SkippedType", "read_query", "score_item", "search"]
 
 MAX_REQUESTS = 5
 PAGE_SIZE = 50  # enough candidates for local ranking to find the exact match Harness may list late
@@ -51,6 +51,10 @@ _STOPWORDS = frozenset(
      "or", "search", "show", "the", "to", "which", "with")
 )  # fmt: skip
 _WORD_EDGES = ".,;:!?\"'()[]{}<>"
+_SCORE_RULE = (
+    "Relevance: exact identifier 1, exact name .95, prefix .65-.85, word overlap .3-.6, description/tags .1-.25"
+)
+_BROWSE_HINT = "the query named only resource types, so these are their first items, unranked; page with harness_list"
 
 
 class _Model(BaseModel):
@@ -63,7 +67,7 @@ class SearchHit(_Model):
     resource_type: str
     id: str | None = None
     name: str | None = None
-    score: float = Field(ge=0, le=1, description="Relevance 0-1; see harness_search's description for the rule.")
+    score: float = Field(ge=0, le=1, description=_SCORE_RULE)
     matched: list[str] = Field(description="Fields the terms matched: identifier, name, description, tags.")
     link: str | None = None
     summary: dict[str, Any] = Field(description="The item's compact row, without id and name.")
@@ -120,6 +124,19 @@ class _Reading:
     named_types: list[str]  # types named by the strongest tier of type words, in query order
 
 
+def _type_word(
+    words: Sequence[str], index: int, allowed: Sequence[str] | None
+) -> tuple[int, int, int, list[str]] | None:
+    for width in (2, 1):  # "feature flag" before "feature"
+        if index + width > len(words):
+            continue
+        key = _key(" ".join(words[index : index + width]))
+        for tier, table in enumerate(_TIERS):
+            if types := [t for t in table.get(key, ()) if allowed is None or t in allowed]:
+                return tier, index, width, types
+    return None
+
+
 def read_query(query: str, allowed: Sequence[str] | None = None) -> _Reading:
     """Split a query into search terms and the types it names (restricted to `allowed` when given)."""
     words = [w.strip(_WORD_EDGES).lower() for w in query.split()]
@@ -127,23 +144,9 @@ def read_query(query: str, allowed: Sequence[str] | None = None) -> _Reading:
     found: list[tuple[int, int, int, list[str]]] = []  # (tier, first word, word count, types)
     index = 0
     while index < len(words):
-        match = None
-        for width in (2, 1):  # "feature flag" before "feature"
-            key = _key(" ".join(words[index : index + width]))
-            if width == 2 and index + 1 >= len(words):
-                continue
-            for tier, table in enumerate(_TIERS):
-                types = [t for t in table.get(key, ()) if allowed is None or t in allowed]
-                if types:
-                    match = (tier, index, width, types)
-                    break
-            if match:
-                break
-        if match:
-            found.append(match)
-            index += match[2]
-        else:
-            index += 1
+        match = _type_word(words, index, allowed)
+        found.extend([match] if match else [])
+        index += match[2] if match else 1
     strongest = min((f[0] for f in found), default=None)
     taken: set[int] = set()
     named: list[str] = []
@@ -167,13 +170,8 @@ def _coverage(query_tokens: Sequence[str], text: str) -> float:
     """Share of query tokens found in `text`: whole for a word or word prefix, half for a mere substring."""
     tokens = _tokens(text)
     joined = "".join(tokens)
-    total = 0.0
-    for q in query_tokens:
-        if any(t.startswith(q) for t in tokens):
-            total += 1
-        elif q in joined:
-            total += 0.5
-    return total / len(query_tokens) if query_tokens else 0.0
+    found = (1.0 if any(t.startswith(q) for t in tokens) else 0.5 if q in joined else 0.0 for q in query_tokens)
+    return sum(found) / len(query_tokens)
 
 
 def _tag_text(tags: Any) -> str:
@@ -199,12 +197,8 @@ def score_item(
         return 0.0, []
     phrase = "".join(query_tokens)
     id_n, name_n = "".join(_tokens(identifier)), "".join(_tokens(name))
-    covered = {
-        "identifier": _coverage(query_tokens, identifier),
-        "name": _coverage(query_tokens, name),
-        "description": _coverage(query_tokens, description),
-        "tags": _coverage(query_tokens, tags),
-    }
+    texts = {"identifier": identifier, "name": name, "description": description, "tags": tags}
+    covered = {field: _coverage(query_tokens, text) for field, text in texts.items()}
     matched = [field for field, share in covered.items() if share > 0]
     if id_n and id_n == phrase:
         score = 1.0
@@ -239,6 +233,9 @@ def _hit(conn: Connection, target: Target, item: Mapping[str, Any], terms: Seque
     summary = compact_item(resource, item)
     for path in (resource.id_field, resource.name_field):
         summary.pop(path.rsplit(".", 1)[-1], None)
+    for key, arg in (("orgIdentifier", "org_id"), ("projectIdentifier", "project_id")):
+        if summary.get(key) == target.args.get(arg):
+            summary.pop(key)  # the scope searched; repeating it on every hit costs tokens and says nothing
     return SearchHit(
         resource_type=resource.name,
         id=identifier or None,
@@ -343,39 +340,34 @@ async def search(
     requests, skipped = _plan(conn, names, reading.terms, {"org_id": org_id, "project_id": project_id}, url)
     before = conn.client.requests_made
     pages: list[tuple[_Request, Page | None]] = [(r, None) for r in requests]
-    failures: dict[str, str] = {}
+    errors: dict[str, HarnessError] = {}
 
     async def fetch(index: int, request: _Request) -> None:
-        args = dict(request.target.args)
-        if request.term is not None:
-            args["search_term"] = request.term
+        args = {**request.target.args, **({"search_term": request.term} if request.term is not None else {})}
         try:
-            page = await conn.client.list_page(request.target.resource, args, page=0, size=PAGE_SIZE)
-        except HarnessAuthError:
-            raise
-        except HarnessError as exc:
-            failures[request.target.resource.name] = f"Harness failed: {exc}"
-            return
-        pages[index] = (request, page)
+            pages[index] = (request, await conn.client.list_page(request.target.resource, args, size=PAGE_SIZE))
+        except HarnessError as exc:  # caught here: a task group would wrap it in an ExceptionGroup
+            errors[request.target.resource.name] = exc
 
     async with anyio.create_task_group() as group:
         for index, request in enumerate(requests):
             group.start_soon(fetch, index, request)
+    if auth := next((e for e in errors.values() if isinstance(e, HarnessAuthError)), None):
+        raise auth  # a refused key fails every type; saying so beats an empty result
+    searched = list(dict.fromkeys(r.target.resource.name for r, page in pages if page is not None))
+    skipped.extend(
+        SkippedType(resource_type=n, reason=f"Harness failed: {e}") for n, e in errors.items() if n not in searched
+    )
     hits, total = _rank(conn, pages, reading.terms, max_per_type)
-    skipped.extend(SkippedType(resource_type=n, reason=r) for n, r in failures.items())
-    searched = list(dict.fromkeys(r.target.resource.name for r in requests))
-    hint = None
-    if not reading.terms:
-        hint = "the query named only resource types, so these are their first items, unranked; page with harness_list"
     return SearchResult(
         query=query,
         terms=reading.terms,
-        searched_types=[n for n in searched if n not in failures],
+        searched_types=searched,
         requests_made=conn.client.requests_made - before,
         hits=hits,
         total_hits=total,
         skipped_types=skipped or None,
-        hint=hint,
+        hint=None if reading.terms else _BROWSE_HINT,
     )
 
 

@@ -64,11 +64,13 @@ def prune(value: Any, key: str = "") -> Any:
 
 def _pick(item: Mapping[str, Any], paths: tuple[str, ...]) -> dict[str, Any]:
     out: dict[str, Any] = {}
-    for path in paths:
+    for spec in paths:
+        # `a.b.c as name` renames a field whose last segment alone would mislead (triggeredBy.identifier).
+        path, _, alias = spec.partition(" as ")
         value = prune(dig(item, path), path.rsplit(".", 1)[-1])
         if _is_empty(value):
             continue
-        key = path.rsplit(".", 1)[-1]
+        key = alias.strip() or path.rsplit(".", 1)[-1]
         if key in out:
             # Two paths end in the same name (status.status vs status): keep both, the second spelled in full.
             key = path.replace(".", "_")

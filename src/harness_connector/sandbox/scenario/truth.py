@@ -101,9 +101,11 @@ def _commit_fields(reg: Regression) -> dict[str, Any]:
         "broken_by": reg.broken_by.sha,
         "broken_by_message": reg.broken_by.message,
         "broken_at": rfc3339(reg.broken_by.ts),
+        "broken_at_ms": reg.broken_by.ts,
         "fixed_by": fixed.sha if fixed else None,
         "fixed_by_message": fixed.message if fixed else None,
         "fixed_at": rfc3339(fixed.ts) if fixed else None,
+        "fixed_at_ms": fixed.ts if fixed else None,
         "failed_executions": sorted(set(reg.hits)),
     }
 
