@@ -3,12 +3,12 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from tests.services.sandbox_account import SandboxAccount
 
 from harness_connector.errors import UsageError
 from harness_connector.harness.registry import get_resource_type, resource_types
 from harness_connector.sandbox.resources import create_resource
 from harness_connector.services.search import MAX_REQUESTS, SearchResult, read_query, score_item, search
+from tests.services.sandbox_account import SandboxAccount
 
 PIPELINE_YAML = """pipeline:
   name: {name}
@@ -30,33 +30,41 @@ PIPELINE_YAML = """pipeline:
                   spec:
                     command: make test
 """
-SCOPE = {"org": "default", "project": "payments"}
 
 
 def _pipeline(account: SandboxAccount, identifier: str, name: str) -> None:
-    create_resource(account.ctx, "pipeline", **SCOPE, body=PIPELINE_YAML.format(identifier=identifier, name=name))
+    create_resource(
+        account.ctx,
+        "pipeline",
+        org="default",
+        project="payments",
+        body=PIPELINE_YAML.format(identifier=identifier, name=name),
+    )
 
 
 def _checkout_everywhere(account: SandboxAccount) -> None:
     ctx = account.ctx
     _pipeline(account, "checkout_build", "Checkout Build")
     entity: dict[str, Any] = {"orgIdentifier": "default", "projectIdentifier": "payments"}
-    create_resource(ctx, "service", **SCOPE, body={**entity, "identifier": "checkout", "name": "Checkout"})
+    create_resource(
+        ctx, "service", org="default", project="payments", body={**entity, "identifier": "checkout", "name": "Checkout"}
+    )
     create_resource(
         ctx,
         "environment",
-        **SCOPE,
+        org="default",
+        project="payments",
         body={**entity, "identifier": "checkout_qa", "name": "Checkout QA", "type": "PreProduction"},
     )
     connector = {"identifier": "checkout_repo", "name": "Checkout repo", "type": "Github", "spec": {"url": "x"}}
-    create_resource(ctx, "connector", **SCOPE, body={"connector": {**entity, **connector}})
+    create_resource(ctx, "connector", org="default", project="payments", body={"connector": {**entity, **connector}})
     secret = {
         "identifier": "checkout_token",
         "name": "Checkout token",
         "type": "SecretText",
         "spec": {"secretManagerIdentifier": "harnessSecretManager", "valueType": "Inline", "value": "s3cr3t"},
     }
-    create_resource(ctx, "secret", **SCOPE, body={"secret": {**entity, **secret}})
+    create_resource(ctx, "secret", org="default", project="payments", body={"secret": {**entity, **secret}})
 
 
 # ---- reading the query and scoring (pure) ---------------------------------------------------------------------

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from contextlib import aclosing
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -203,9 +202,8 @@ async def _follow_children(conn: Connection, run: _Run, visited: set[str], *, de
 
 def _chained_reason(child: _Run, execution_id: str, reason: str) -> str:
     pipeline = child.summary.get("pipelineIdentifier") or "?"
-    first = next((r.failure for r in child.ranked if r.failure.role == "root_cause"), None)
-    where = f"step '{first.step}' of stage '{first.stage}'" if first and first.step else f"stage '{first.stage}'"
-    cause = f"; its first failure is {where}" if first else ""
+    first = next((r.node for r in child.ranked if r.failure.role == "root_cause"), None)
+    cause = f"; its first failure is {first.where()}" if first is not None else ""
     return f"{reason}; chained pipeline '{pipeline}' run {execution_id} failed{cause} (see child_executions)"
 
 
@@ -275,7 +273,9 @@ async def _excerpts(conn: Connection, logs: LogService, targets: list[_Target], 
                 excerpt.error_lines,
                 excerpt.truncated,
             )
-            entry.lines = [ExcerptLine(n=p.n, level=p.level, text=p.text, repeats=p.repeats or None) for p in excerpt.lines]
+            entry.lines = [
+                ExcerptLine(n=p.n, level=p.level, text=p.text, repeats=p.repeats or None) for p in excerpt.lines
+            ]
         out.append(entry)
     return out
 
@@ -285,9 +285,9 @@ async def _read_log(logs: LogService, target: _Target) -> None:
     for key in target.ranked.node.log_keys:
         selector = ExcerptSelector()
         try:
-            async with aclosing(logs.stream_step_log(key)) as lines:
-                async for line in lines:
-                    selector.feed(line)
+            # Read to the end (the tail matters), one line at a time: memory stays the selector's.
+            async for line in logs.stream_step_log(key):
+                selector.feed(line)
         except HarnessNotFoundError:
             target.error = "no log is stored under this key (it may have expired)"
             target.log_key = target.log_key or key

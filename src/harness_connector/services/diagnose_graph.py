@@ -165,7 +165,9 @@ def _layout_stages(summary: Mapping[str, Any]) -> list[Mapping[str, Any]]:
         elif node.get("nodeGroup") == "STAGE":
             ordered.append(node)
         queue += [str(nxt) for nxt in edges.get("nextIds") or []]
-    rest = [n for uid, n in nodes.items() if uid not in seen and isinstance(n, Mapping) and n.get("nodeType") != "parallel"]
+    rest = [
+        n for uid, n in nodes.items() if uid not in seen and isinstance(n, Mapping) and n.get("nodeType") != "parallel"
+    ]
     ordered += sorted(rest, key=lambda n: n.get("startTs") or math.inf)
     return [n for n in ordered if n.get("nodeGroup") == "STAGE"]
 
@@ -237,7 +239,9 @@ def _node(raw: Mapping[str, Any], *, is_step: bool) -> Node:
 def _graph_nodes(detail: Mapping[str, Any]) -> tuple[list[Node], list[Node]]:
     """(steps, stages) of the execution graph; steps are leaves: no other step node lies under them."""
     raw_nodes = [n for n in (dig(detail, "executionGraph.nodeMap") or {}).values() if isinstance(n, Mapping)]
-    step_raw = [n for n in raw_nodes if ".steps." in str(n.get("baseFqn")) or ".rollbackSteps." in str(n.get("baseFqn"))]
+    step_raw = [
+        n for n in raw_nodes if ".steps." in str(n.get("baseFqn")) or ".rollbackSteps." in str(n.get("baseFqn"))
+    ]
     prefixes = {str(n.get("baseFqn")) for n in step_raw}
     leaves = [n for n in step_raw if not any(p.startswith(str(n.get("baseFqn")) + ".") for p in prefixes)]
     stages = [n for n in raw_nodes if re.fullmatch(r"pipeline\.stages\.[^.]+", str(n.get("baseFqn") or ""))]

@@ -160,8 +160,10 @@ def _row(conn: Connection, scope: Mapping[str, Any], item: Mapping[str, Any]) ->
     )
 
 
-def window_stats(start_ms: int, end_ms: int, items: Sequence[Mapping[str, Any]], total: int | None) -> WindowStats:
-    """Counts and success rate of the executions read for one window."""
+def window_stats(
+    start_ms: int, end_ms: int, items: Sequence[Mapping[str, Any]], total: int | None, *, more: bool = False
+) -> WindowStats:
+    """Counts and success rate of the executions read for one window; `more` says pages were left unread."""
     statuses = [_status(item) for item in items]
     succeeded = sum(s in _SUCCESSES for s in statuses)
     failed = sum(s is not None and s.is_failure for s in statuses)
@@ -173,7 +175,7 @@ def window_stats(start_ms: int, end_ms: int, items: Sequence[Mapping[str, Any]],
         end=iso_time(end_ms),
         executions=executions,
         examined=len(items),
-        complete=len(items) >= executions,
+        complete=not more and len(items) >= executions,
         succeeded=succeeded,
         failed=failed,
         other=len(items) - succeeded - failed - running,
@@ -193,7 +195,8 @@ def verdict_for(window: WindowStats, previous: WindowStats, hours: float) -> Ver
     """
     span = f"the last {hours:g}h"
     rate, before = window.success_rate, previous.success_rate
-    drop = (before - rate) * 100 if rate is not None and before is not None else None
+    # Rounded so that 90% after 100% is the 10 points it reads as, not 9.999... in floating point.
+    drop = round((before - rate) * 100, 1) if rate is not None and before is not None else None
     seen = "" if window.complete else f" (latest {window.examined} of {window.executions} executions)"
     facts = f"{window.failed} of {window.succeeded + window.failed} finished executions failed in {span}{seen}"
     if rate is not None:
@@ -355,8 +358,9 @@ async def project_status(
     previous = _Window(now - 2 * span, now - span - 1)  # timeRange bounds are inclusive
     before = conn.client.requests_made
     running = await _fetch(conn, scope, (current, previous), limit)
-    stats = window_stats(current.start_ms, current.end_ms, current.items, current.total)
-    prior = window_stats(previous.start_ms, previous.end_ms, previous.items, previous.total)
+    stats, prior = (
+        window_stats(w.start_ms, w.end_ms, w.items, w.total, more=w.next_page is not None) for w in (current, previous)
+    )
     change = None
     if stats.success_rate is not None and prior.success_rate is not None:
         change = round((stats.success_rate - prior.success_rate) * 100, 1)

@@ -28,10 +28,9 @@ def _dump(directory: Path, seed: int) -> dict[str, Any]:
         events_path=directory / "events.jsonl",
     )
     tables = {
-        table: state.query(f"SELECT * FROM {table} ORDER BY 1, 2")
-        for table in ("meta", "tokens", "entities", "executions", "log_recipes")
+        table: state.query(f"SELECT * FROM {table} ORDER BY rowid")
+        for table in ("meta", "tokens", "entities", "executions", "log_recipes", "test_cases")
     }
-    tables["test_cases"] = state.query("SELECT * FROM test_cases ORDER BY rowid")
     state.close()
     return {
         "tables": {name: [tuple(row) for row in rows] for name, rows in tables.items()},

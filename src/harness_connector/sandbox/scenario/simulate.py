@@ -91,7 +91,7 @@ class Simulator:
         halted = False
         for group in _groups(plan.pipeline.stages):
             if halted or t >= self.anchor:
-                stages += [self._not_started(spec) for spec in group]
+                stages += [self._not_started(plan, spec) for spec in group]
                 continue
             ran = [self._stage(run, spec, t) for spec in group]
             stages += [stage for stage, _ in ran]
@@ -151,7 +151,7 @@ class Simulator:
         )
         return stage, end_ts if end_ts is not None else self.anchor
 
-    def _not_started(self, spec: StageSpec) -> StageRun:
+    def _not_started(self, plan: RunPlan, spec: StageSpec) -> StageRun:
         steps = [
             StepRun(
                 identifier=s.identifier, name=s.name, step_type=s.step_type, status=S.NOT_STARTED, timeout=s.timeout
@@ -166,6 +166,7 @@ class Simulator:
             status=S.NOT_STARTED,
             steps=steps,
             parallel_group=spec.parallel_group,
+            **stage_fields(plan, spec),
         )
 
     def _step(self, run: _Run, stage: StageSpec, step: StepSpec, t: int) -> _Outcome:
