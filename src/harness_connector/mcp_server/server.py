@@ -15,6 +15,7 @@ from mcp.server import MCPServer
 
 from harness_connector import __version__
 from harness_connector.mcp_server.context import AppContext, ConnectionFactory, epoch_ms
+from harness_connector.mcp_server import prompts, resources
 from harness_connector.mcp_server.tools import crud, describe, execute
 
 __all__ = ["INSTRUCTIONS", "build_server"]
@@ -33,10 +34,23 @@ def build_server(open_connection: ConnectionFactory, *, now_ms: Callable[[], int
     # Request lines would flood stderr (and an MCP client's log pane) at INFO.
     logging.getLogger("httpx2").setLevel(logging.WARNING)
 
+    live: list[AppContext] = []
+
     @asynccontextmanager
     async def lifespan(server: MCPServer[Any]) -> AsyncIterator[AppContext]:
         async with open_connection() as conn:
-            yield AppContext(conn=conn, now_ms=now_ms)
+            app = AppContext(conn=conn, now_ms=now_ms)
+            live.append(app)
+            try:
+                yield app
+            finally:
+                live.remove(app)
+
+    def current() -> AppContext:
+        # Static resources get no Context; they read the connection the running lifespan opened.
+        if not live:
+            raise RuntimeError("the server is not running")
+        return live[-1]
 
     server: MCPServer[Any] = MCPServer(
         "harness-connector",
@@ -45,6 +59,7 @@ def build_server(open_connection: ConnectionFactory, *, now_ms: Callable[[], int
         lifespan=lifespan,
         log_level="WARNING",
     )
-    for module in (crud, execute, describe):
+    for module in (crud, execute, describe, prompts):
         module.register(server)
+    resources.register(server, current)
     return server

@@ -221,6 +221,13 @@ def _text(value: Any) -> str:
     return "" if value is None or isinstance(value, Mapping | list) else str(value)
 
 
+def _link_scope(args: Mapping[str, Any], own: Mapping[str, Any]) -> Mapping[str, Any]:
+    # An item from a parent scope (an account-level connector) says so with empty org/project fields.
+    if "orgIdentifier" not in own and "projectIdentifier" not in own:
+        return args
+    return {**args, "org_id": own.get("orgIdentifier"), "project_id": own.get("projectIdentifier")}
+
+
 def _hit(conn: Connection, target: Target, item: Mapping[str, Any], terms: Sequence[str], filtered: bool) -> SearchHit:
     resource = target.resource
     nest = resource.id_field.rpartition(".")[0]  # `service.identifier` → the item's fields sit under `service`
@@ -242,7 +249,7 @@ def _hit(conn: Connection, target: Target, item: Mapping[str, Any], terms: Seque
         name=name or None,
         score=score,
         matched=matched,
-        link=ui_link(conn.ui_base_url, conn.account_id, resource, target.args, item),
+        link=ui_link(conn.ui_base_url, conn.account_id, resource, _link_scope(target.args, own), item),
         summary=summary,
     )
 
@@ -344,6 +351,8 @@ async def search(
 
     async def fetch(index: int, request: _Request) -> None:
         args = {**request.target.args, **({"search_term": request.term} if request.term is not None else {})}
+        if "include_parent_scopes" in request.target.resource.operation("list").query_params.values():
+            args["include_parent_scopes"] = True  # the account's GitHub connector is one a project uses too
         try:
             pages[index] = (request, await conn.client.list_page(request.target.resource, args, size=PAGE_SIZE))
         except HarnessError as exc:  # caught here: a task group would wrap it in an ExceptionGroup

@@ -191,7 +191,7 @@ def verdict_for(window: WindowStats, previous: WindowStats, hours: float) -> Ver
     failing: the window's success rate is under 50%.
     degraded: an execution failed in the window and the rate is under 80% or at least 10 points below the
         previous window's.
-    healthy: otherwise (no failure in the window, or a rate of 80%+ that held within 10 points).
+    healthy: otherwise (no failure in the window, or a rate of 80%+ that fell less than 10 points).
     """
     span = f"the last {hours:g}h"
     rate, before = window.success_rate, previous.success_rate
@@ -212,12 +212,11 @@ def verdict_for(window: WindowStats, previous: WindowStats, hours: float) -> Ver
     elif window.failed and drop is not None and drop >= DROP_POINTS:
         health = "degraded"
         rule = f"degraded = a failure in {span} and success rate {DROP_POINTS:g}+ points below the window before"
+    elif not window.failed:
+        health, rule = "healthy", f"healthy = no failure in {span}"
     else:
         health = "healthy"
-        rule = (
-            f"healthy = no failure in {span}, or success rate {DEGRADED_BELOW:.0%}+ within {DROP_POINTS:g} points "
-            "of the window before"
-        )
+        rule = f"healthy = success rate {DEGRADED_BELOW:.0%}+ and not {DROP_POINTS:g}+ points below the window before"
     if rate is None:
         facts = f"no execution finished in {span}"
     return Verdict(health=health, rule=rule, text=f"{health}: {facts} (rule: {rule})")

@@ -22,6 +22,7 @@ from harness_connector.sandbox.scenario.families import FAMILIES
 from harness_connector.sandbox.scenario.pools import POOLS
 from harness_connector.sandbox.scenario.templates import TEMPLATES, LogTemplate
 from harness_connector.sandbox.scenario.testcatalog import TestSpec, catalog
+from harness_connector.sandbox.scenario.toolchains import TOOLCHAINS
 
 __all__ = ["GENERATORS", "render_log"]
 
@@ -174,6 +175,11 @@ def _base_fields(params: Mapping[str, Any], state: _State) -> _Fields:
         if isinstance(value, (str, int, float)) and not isinstance(value, bool):
             fields[key] = str(value)
     fields.setdefault("sha7", fields["sha"][:7])
+    toolchain = TOOLCHAINS.get(fields.get("toolchain", ""))
+    if toolchain is not None:
+        named = [spec.rpartition("@") for spec in toolchain.packages]
+        fields.setdefault("package_list", " ".join(name for name, _, _ in named))
+        fields.setdefault("package_list_versions", " ".join(f"{name}-{version}" for name, _, version in named))
     if "package" in fields:
         fields.setdefault("package_base", fields["package"].rsplit("/", 1)[-1])
     base_image = fields.get("base_image", "debian:bookworm-slim")
