@@ -206,3 +206,17 @@ async def test_bad_arguments_get_a_clear_error(sandbox_account: SandboxAccount) 
         await search(sandbox_account.conn, "   ")
     with pytest.raises(UsageError, match="max_per_type"):
         await search(sandbox_account.conn, "x", max_per_type=0)
+
+
+@pytest.mark.anyio
+async def test_account_level_connectors_are_found_from_a_project_with_an_account_link(
+    sandbox_account: SandboxAccount,
+) -> None:
+    connector = {"identifier": "dockerhub", "name": "Docker Hub", "type": "DockerRegistry", "spec": {"url": "x"}}
+    create_resource(sandbox_account.ctx, "connector", body={"connector": connector})
+    result = await search(sandbox_account.conn, "docker connector")
+    assert [hit.id for hit in result.hits] == ["dockerhub"]
+    link = result.hits[0].link
+    assert link is not None and link.endswith(
+        f"/ng/account/{sandbox_account.conn.account_id}/all/settings/connectors/dockerhub"
+    )

@@ -110,7 +110,9 @@ def _health(raw: Mapping[str, Any], scope: str, now_ms: int) -> DelegateHealth:
     connected = bool(raw.get("connected"))
     if not connected:
         issues.append("disconnected: Harness cannot send it tasks")
-    if age is None or age > HEARTBEAT_LIMIT_S:
+    if age is None:
+        issues.append("no heartbeat recorded")
+    elif age > HEARTBEAT_LIMIT_S:
         issues.append(f"last heartbeat {_age(age)} ago (healthy delegates beat about every minute)")
     for replica in replicas:
         expiring = replica.get("expiringAt")
@@ -136,9 +138,7 @@ def _health(raw: Mapping[str, Any], scope: str, now_ms: int) -> DelegateHealth:
     )
 
 
-def _age(seconds: int | None) -> str:
-    if seconds is None:
-        return "never"
+def _age(seconds: int) -> str:
     for unit, size in (("d", 86_400), ("h", 3_600), ("m", 60)):
         if seconds >= size:
             return f"{seconds // size}{unit}"

@@ -123,8 +123,7 @@ async def diagnose_execution(
     root = _Run(detail, args.get("org_id"), args.get("project_id"), rank_failures(detail))
     await _follow_children(conn, root, {str(args["execution_id"])}, depth=1)
     targets = _log_targets(root)[:max_failed_steps]
-    excerpts = await _excerpts(conn, logs or LogService(conn.client), targets, token_budget * 4)
-    used = math.ceil(sum(_excerpt_chars(e) for e in excerpts) / 4)
+    excerpts, chars = await _excerpts(logs or LogService(conn.client), targets, token_budget * 4)
     failures = [item.failure for item in root.ranked]
     diagnosis = ExecutionDiagnosis(
         pipeline=pipeline_ref(summary),
@@ -134,7 +133,7 @@ async def diagnose_execution(
         failures_total=len(failures),
         child_executions=_children_out(conn, root, max_failed_steps),
         log_excerpts=excerpts,
-        tokens_used=used,
+        tokens_used=math.ceil(chars / 4),
         link=_link(conn, root.org, root.project, summary),
     )
     diagnosis.next_steps = _next_steps(diagnosis, summary)
@@ -245,7 +244,8 @@ def _log_targets(run: _Run, execution_id: str | None = None) -> list[_Target]:
     return out
 
 
-async def _excerpts(conn: Connection, logs: LogService, targets: list[_Target], budget: int) -> list[LogExcerpt]:
+async def _excerpts(logs: LogService, targets: list[_Target], budget: int) -> tuple[list[LogExcerpt], int]:
+    """One excerpt per target, the logs read a few at a time; and the characters the excerpts cost."""
     limiter = anyio.CapacityLimiter(_LOG_CONCURRENCY)
 
     async def read(target: _Target) -> None:
@@ -256,7 +256,7 @@ async def _excerpts(conn: Connection, logs: LogService, targets: list[_Target], 
         for target in targets:
             group.start_soon(read, target)
     needs = [t.selector.needed_chars() if t.selector else 0 for t in targets]
-    out = []
+    out, chars = [], 0
     for target, allowed in zip(targets, allocate_budget(needs, budget), strict=True):
         failure = target.ranked.failure
         entry = LogExcerpt(
@@ -268,6 +268,7 @@ async def _excerpts(conn: Connection, logs: LogService, targets: list[_Target], 
         )
         if target.selector is not None:
             excerpt = target.selector.excerpt(allowed)
+            chars += excerpt.chars
             entry.total_lines, entry.error_lines, entry.truncated = (
                 excerpt.total_lines,
                 excerpt.error_lines,
@@ -277,7 +278,7 @@ async def _excerpts(conn: Connection, logs: LogService, targets: list[_Target], 
                 ExcerptLine(n=p.n, level=p.level, text=p.text, repeats=p.repeats or None) for p in excerpt.lines
             ]
         out.append(entry)
-    return out
+    return out, chars
 
 
 async def _read_log(logs: LogService, target: _Target) -> None:
@@ -297,10 +298,6 @@ async def _read_log(logs: LogService, target: _Target) -> None:
             return
         target.selector, target.log_key, target.error = selector, key, None
         return
-
-
-def _excerpt_chars(excerpt: LogExcerpt) -> int:
-    return sum(len(line.text) + len(line.level) + len(str(line.n)) + 28 for line in excerpt.lines)
 
 
 def _link(conn: Connection, org: str | None, project: str | None, summary: Mapping[str, Any]) -> str | None:

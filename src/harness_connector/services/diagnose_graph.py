@@ -68,6 +68,8 @@ class Node:
         return ".rollbackSteps." in self.fqn
 
     def where(self) -> str:
+        if self.stage is None:
+            return "the pipeline"
         if not self.is_step:
             return f"stage '{self.stage}'"
         return f"step '{self.identifier}' of stage '{self.stage}'"
@@ -244,7 +246,13 @@ def _graph_nodes(detail: Mapping[str, Any]) -> tuple[list[Node], list[Node]]:
     ]
     prefixes = {str(n.get("baseFqn")) for n in step_raw}
     leaves = [n for n in step_raw if not any(p.startswith(str(n.get("baseFqn")) + ".") for p in prefixes)]
-    stages = [n for n in raw_nodes if re.fullmatch(r"pipeline\.stages\.[^.]+", str(n.get("baseFqn") or ""))]
+    # Parallel blocks are fork nodes (NG_FORK) at stage level; their status only repeats a member's.
+    stages = [
+        n
+        for n in raw_nodes
+        if re.fullmatch(r"pipeline\.stages\.[^.]+", str(n.get("baseFqn") or ""))
+        and "FORK" not in str(n.get("stepType"))
+    ]
     return [_node(n, is_step=True) for n in leaves], [_node(n, is_step=False) for n in stages]
 
 

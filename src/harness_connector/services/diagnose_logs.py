@@ -10,8 +10,9 @@ build is never seen. Here a log is read once, line by line, and an `ExcerptSelec
 - one copy of an error that repeats: lines equal once numbers and ids are blanked count as repeats of the first.
 
 Every kept line is cut to `max_line_chars`, so memory is bounded by the settings, not the log. `excerpt(budget)`
-then spends a character budget by priority: the first and last error and the last three lines; then the other
-errors; then context, nearest first; then the rest of the tail. Output is in log order with 1-based line numbers.
+then spends a character budget by priority: the first and last error and the last line; then the other errors
+and the two lines before the last; then context, nearest first; then the rest of the tail. Output is in log
+order with 1-based line numbers.
 """
 
 from __future__ import annotations
@@ -25,8 +26,8 @@ from harness_connector.domain.logs import LogLine
 __all__ = ["HITS", "Excerpt", "ExcerptSelector", "PickedLine", "allocate_budget", "line_cost", "looks_like_error"]
 
 HITS = re.compile(
-    r"""\b(?:
-        errors? | err! | failed | failures? | failing | exception | fatal | panic(?:ked)? | traceback
+    r"""\bnpm\ err! | \b(?:
+        errors? | failed | failures? | failing | exception | fatal | panic(?:ked)? | traceback
       | time[ds]?[\s-]?out | deadline\ exceeded | denied | refused | forbidden | unauthori[sz]ed
       | oomkilled | out\ of\ memory | killed | segmentation\ fault | exit(?:ed)?\ (?:code|status|with)
       | cannot | can't | could\ not | unable\ to | no\ such\ (?:file|host) | not\ found | aborted
@@ -38,13 +39,20 @@ HITS = re.compile(
 _NOT_A_FAILURE = re.compile(
     r"""\b(?:0|no|zero)\s+(?:errors?|failures?|failed|exceptions?)\b
       | \b(?:errors?|failures?|failed|exceptions?)\s*[:=]\s*0\b
-      | \bexit(?:ed)?\s+(?:code|status|with)\s*[:=]?\s*0\b""",
+      | \bexit(?:ed)?(?:\s+with)?(?:\s+(?:exit\s+)?(?:code|status))?\s*[:=]?\s*0\b""",
     re.IGNORECASE | re.VERBOSE,
+)
+# A cheap first pass over lower-cased text: most lines hold none of these stems and skip the full pattern, which is
+# several times slower. Every alternative of HITS contains one of them.
+_STEMS = re.compile(
+    "err|fail|exce|fatal|panic|trace|time|deadline|denied|refused|forbid|unauthori|oom|memory|killed|segment|exit"
+    "|cannot|can't|could not|unable|no such|not found|abort|backoff|evicted"
 )
 _ERROR_LEVELS = frozenset({"ERROR", "FATAL", "CRITICAL", "SEVERE"})
 _VOLATILE = re.compile(r"0x[0-9a-f]+|[0-9a-f]{8,}|\d+", re.IGNORECASE)
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 _LINE_OVERHEAD = 28  # {"n":..,"level":"..","text":".."} around the text, as a model sees it
+_REPEATS_OVERHEAD = 12  # ,"repeats":..
 _MIN_USEFUL_CHARS = 60
 
 
@@ -52,14 +60,15 @@ def looks_like_error(text: str, level: str = "INFO") -> bool:
     """Whether a line reads as an error: level ERROR/FATAL, or an error word not negated by a zero count."""
     if level.upper() in _ERROR_LEVELS:
         return True
-    if not HITS.search(text):
+    if not _STEMS.search(text.lower()) or not HITS.search(text):
         return False
     return bool(HITS.search(_NOT_A_FAILURE.sub(" ", text)))
 
 
 def line_cost(line: PickedLine) -> int:
     """Characters a line costs in the result, its JSON framing included."""
-    return len(line.text) + len(line.level) + len(str(line.n)) + _LINE_OVERHEAD
+    extra = len(str(line.repeats)) + _REPEATS_OVERHEAD if line.repeats else 0
+    return len(line.text) + len(line.level) + len(str(line.n)) + _LINE_OVERHEAD + extra
 
 
 @dataclass(frozen=True, slots=True)
@@ -185,8 +194,9 @@ class ExcerptSelector:
         hits = _outside_in(self._hits())
         tail = list(self._tail)
         out: list[tuple[int, PickedLine]] = [(0, hit.line) for hit in hits[:2]]
-        out += [(0, line) for line in reversed(tail[-3:])]
+        out += [(0, line) for line in tail[-1:]]
         out += [(1, hit.line) for hit in hits[2:]]
+        out += [(1, line) for line in reversed(tail[-3:-1])]
         reach = max((max(len(h.before), len(h.after)) for h in hits), default=0)
         for distance in range(1, reach + 1):
             for hit in hits:

@@ -17,8 +17,6 @@ from importlib.resources import files
 from importlib.resources.abc import Traversable
 from typing import Any, Literal
 
-from jsonschema.protocols import Validator
-from jsonschema.validators import Draft7Validator, validator_for
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT7
 
@@ -29,12 +27,15 @@ __all__ = [
     "ENTRIES",
     "Entry",
     "definition_index",
+    "deref",
     "document",
     "entry",
     "example_texts",
     "file_size",
+    "is_namespace",
+    "pointer_node",
     "resolve_ref",
-    "validator",
+    "registry",
 ]
 
 # Never fetched: every file is registered locally, and `.invalid` cannot resolve (RFC 2606).
@@ -53,6 +54,8 @@ class Entry:
     description: str
     origin: Literal["harness", "project"]
     needs: tuple[str, ...] = ()
+    # Every file declares (or, at the root, implies) draft-07; a test checks the validator agrees.
+    draft: str = "draft-07"
 
     @property
     def yaml_version(self) -> Literal["v0", "v1"]:
@@ -205,6 +208,19 @@ def _repair(node: Any) -> None:
             _repair(item)
 
 
+def _drop_nested_dialects(doc: dict[str, Any]) -> None:
+    # Draft-07 reads `$schema` only at a document's root, but Harness repeats it on every definition, and
+    # jsonschema switches to the stock validator class wherever it meets one, dropping this project's checks.
+    stack: list[Any] = [v for k, v in doc.items() if k != "$schema"]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            node.pop("$schema", None)
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+
+
 def document(file: str) -> dict[str, Any]:
     """The parsed schema file, read once per process (the v0 pipeline file is 3.4 MB)."""
     doc = _documents.get(file)
@@ -215,6 +231,7 @@ def document(file: str) -> dict[str, Any]:
                 doc = json.loads(_resource(file).read_bytes())
                 if file in _REPAIRED_FILES:
                     _repair(doc)
+                _drop_nested_dialects(doc)
                 _documents[file] = doc
     return doc
 
@@ -225,16 +242,11 @@ def file_size(file: str) -> int:
 
 
 @cache
-def validator(name: str) -> Validator:
-    """A validator for the schema, built once; its registry holds every file the schema's `$ref`s reach."""
-    found = entry(name)
-    schema = document(found.file)
-    registry: Registry[Any] = Registry().with_resources(
-        (BASE + f, Resource.from_contents(document(f), default_specification=DRAFT7)) for f in found.needs
+def registry(name: str) -> Registry[Any]:
+    """The files the schema's cross-file `$ref`s reach, registered under their `BASE` URIs (nothing is fetched)."""
+    return Registry().with_resources(
+        (BASE + f, Resource.from_contents(document(f), default_specification=DRAFT7)) for f in entry(name).needs
     )
-    # Harness's files declare draft-07 on their definitions but not always at the root.
-    cls = validator_for(schema, default=Draft7Validator)
-    return cls(schema, registry=registry)
 
 
 def resolve_ref(file: str, ref: str) -> tuple[str, str, Any]:
@@ -245,6 +257,30 @@ def resolve_ref(file: str, ref: str) -> tuple[str, str, Any]:
     else:
         target = file
     return target, "#" + fragment, pointer_node(document(target), fragment)
+
+
+def deref(name: str, node: Any) -> Any:
+    """`node` with its `$ref` chain followed, for a node taken from any file the schema `name` reaches.
+
+    A node handed over by jsonschema does not say which file it came from; each file keeps its definitions under
+    its own namespaces, so the first file of the schema's set that resolves the pointer is the right one.
+    """
+    found = entry(name)
+    candidates: tuple[str, ...] = (found.file, *found.needs)
+    for _ in range(16):
+        ref = node.get("$ref") if isinstance(node, dict) else None
+        if not isinstance(ref, str):
+            return node
+        for file in candidates:
+            try:
+                target, _, node = resolve_ref(file, ref)
+            except KeyError:
+                continue
+            candidates = (target,)
+            break
+        else:
+            return node
+    return node
 
 
 def pointer_node(doc: Any, pointer: str) -> Any:
@@ -265,7 +301,7 @@ def pointer_node(doc: Any, pointer: str) -> Any:
 _STRUCTURAL = frozenset({"type", "$ref", "properties", "oneOf", "anyOf", "allOf", "items", "if", "enum", "const"})
 
 
-def _is_namespace(node: dict[str, Any]) -> bool:
+def is_namespace(node: dict[str, Any]) -> bool:
     # Harness nests definitions in namespaces ("pipeline/steps/custom"); a namespace holds only schemas.
     return all(isinstance(v, dict) for v in node.values()) and not (node.keys() & _STRUCTURAL)
 
@@ -280,7 +316,7 @@ def definition_index(file: str) -> dict[str, tuple[str, ...]]:
             if not isinstance(child, dict):
                 continue
             here = f"{pointer}/{name}"
-            if _is_namespace(child) and child:
+            if is_namespace(child) and child:
                 walk(child, here)
             else:
                 found.setdefault(name, []).append(here)

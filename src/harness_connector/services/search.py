@@ -1,9 +1,8 @@
 """Ranked keyword search across resource types, with a hard cap on upstream requests.
 
-The official server fans a query out to every listable type (45–123 list calls) and returns items in API order
-with no relevance score. Here the query picks the types, each type costs one request with Harness's own
-`searchTerm` filter, at most `MAX_REQUESTS` requests are sent, and every hit is scored locally so the best match
-comes first whatever its type.
+The official server sends a query to every listable type (45–123 list calls) and returns items in API order with
+no score. Here the query picks the types, each costs a request using Harness's own `searchTerm` filter, at most
+`MAX_REQUESTS` are sent, and every hit is scored locally so the best match comes first whatever its type.
 
 How the query is read: words that name a resource type pick the types to search and leave the search terms.
 Three tiers of type words exist, strongest first: a type's own name or display name (`pipeline`, `feature flag`,
@@ -51,9 +50,7 @@ _STOPWORDS = frozenset(
      "or", "search", "show", "the", "to", "which", "with")
 )  # fmt: skip
 _WORD_EDGES = ".,;:!?\"'()[]{}<>"
-_SCORE_RULE = (
-    "Relevance: exact identifier 1, exact name .95, prefix .65-.85, word overlap .3-.6, description/tags .1-.25"
-)
+_SCORE_RULE = "Relevance: exact identifier 1, exact name .95, prefix .65-.85, word overlap .3-.6, other .1-.25"
 _BROWSE_HINT = "the query named only resource types, so these are their first items, unranked; page with harness_list"
 
 
@@ -93,9 +90,6 @@ class SearchResult(_Model):
     hint: str | None = None
 
 
-# ---- reading the query ---------------------------------------------------------------------------------------
-
-
 def _key(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "_", text.lower()).strip("_")
 
@@ -124,16 +118,14 @@ class _Reading:
     named_types: list[str]  # types named by the strongest tier of type words, in query order
 
 
-def _type_word(
-    words: Sequence[str], index: int, allowed: Sequence[str] | None
-) -> tuple[int, int, int, list[str]] | None:
+def _type_word(words: Sequence[str], at: int, allowed: Sequence[str] | None) -> tuple[int, int, int, list[str]] | None:
     for width in (2, 1):  # "feature flag" before "feature"
-        if index + width > len(words):
+        if at + width > len(words):
             continue
-        key = _key(" ".join(words[index : index + width]))
+        key = _key(" ".join(words[at : at + width]))
         for tier, table in enumerate(_TIERS):
             if types := [t for t in table.get(key, ()) if allowed is None or t in allowed]:
-                return tier, index, width, types
+                return tier, at, width, types
     return None
 
 
@@ -156,9 +148,6 @@ def read_query(query: str, allowed: Sequence[str] | None = None) -> _Reading:
             named.extend(t for t in types if t not in named)
     terms = [w for i, w in enumerate(words) if i not in taken and w not in _STOPWORDS]
     return _Reading(terms=list(dict.fromkeys(terms)), named_types=named)
-
-
-# ---- scoring -------------------------------------------------------------------------------------------------
 
 
 def _tokens(text: str) -> list[str]:
@@ -254,13 +243,16 @@ def _hit(conn: Connection, target: Target, item: Mapping[str, Any], terms: Seque
     )
 
 
-# ---- planning and running -------------------------------------------------------------------------------------
-
-
 @dataclass(frozen=True, slots=True)
 class _Request:
     target: Target
     term: str | None
+
+    def args(self) -> dict[str, Any]:
+        wire = self.target.resource.operation("list").query_params.values()
+        # Parent scopes too where the list can: the account's GitHub connector is one every project uses.
+        parents = {"include_parent_scopes": True} if "include_parent_scopes" in wire else {}
+        return {**self.target.args, **parents, **({"search_term": self.term} if self.term is not None else {})}
 
 
 def _order(names: Sequence[str], named: Sequence[str]) -> list[str]:
@@ -327,9 +319,8 @@ async def search(
     """Find items by keyword across resource types, best match first, in at most `MAX_REQUESTS` requests.
 
     Types come from `resource_types`, else from type words in the query, else the five most searched types.
-    Each item is scored 0-1 by `score_item`: exact identifier > exact name > identifier/name prefix > word
-    overlap in identifier/name > description/tag match; an item Harness's filter returned that none of those
-    fields explain scores 0.05.
+    Each item is scored 0-1 by `score_item` (exact identifier > exact name > prefix > word overlap >
+    description/tags); one that Harness's filter returned but no scored field explains gets 0.05.
 
     Raises:
         UsageError: an empty query, a bad max_per_type, or an unknown resource type.
@@ -342,7 +333,7 @@ async def search(
     explicit = [get_resource_type(n).name for n in resource_types] if resource_types else None
     reading = read_query(query, explicit)
     names = _order(explicit, reading.named_types) if explicit else reading.named_types or list(_DEFAULT_TYPES)
-    if not explicit and not reading.named_types:
+    if not explicit and not reading.named_types:  # defaults the operator disabled are not worth a skip note
         names = [n for n in names if not conn.enabled_types or n in conn.enabled_types]
     requests, skipped = _plan(conn, names, reading.terms, {"org_id": org_id, "project_id": project_id}, url)
     before = conn.client.requests_made
@@ -350,11 +341,9 @@ async def search(
     errors: dict[str, HarnessError] = {}
 
     async def fetch(index: int, request: _Request) -> None:
-        args = {**request.target.args, **({"search_term": request.term} if request.term is not None else {})}
-        if "include_parent_scopes" in request.target.resource.operation("list").query_params.values():
-            args["include_parent_scopes"] = True  # the account's GitHub connector is one a project uses too
         try:
-            pages[index] = (request, await conn.client.list_page(request.target.resource, args, size=PAGE_SIZE))
+            page = await conn.client.list_page(request.target.resource, request.args(), size=PAGE_SIZE)
+            pages[index] = (request, page)
         except HarnessError as exc:  # caught here: a task group would wrap it in an ExceptionGroup
             errors[request.target.resource.name] = exc
 

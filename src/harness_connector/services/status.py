@@ -85,7 +85,7 @@ class WindowStats(_Model):
     failed: int = Field(description="Failed, Errored, Expired or ApprovalRejected.")
     other: int = Field(description="Aborted, skipped or suspended: not counted in the rate.")
     running: int = Field(description="Not finished yet: not counted in the rate.")
-    success_rate: float | None = Field(description="succeeded / (succeeded + failed); None when neither happened.")
+    success_rate: float | None = Field(default=None, description="succeeded / (succeeded + failed); None when neither happened.")
 
 
 class PipelineFailures(_Model):
@@ -118,7 +118,7 @@ class StatusReport(_Model):
     window_hours: float
     window: WindowStats
     previous_window: WindowStats
-    rate_change_points: float | None = Field(description="Success-rate change from the previous window, in points.")
+    rate_change_points: float | None = Field(default=None, description="Success-rate change from the previous window, in points.")
     verdict: Verdict
     running_count: int = Field(description="Executions unfinished now, whenever they started.")
     running_executions: list[ExecutionRow]
@@ -155,7 +155,7 @@ def _row(conn: Connection, scope: Mapping[str, Any], item: Mapping[str, Any]) ->
         run_sequence=_int(item.get("runSequence")),
         started_at=iso_time(start) if start else None,
         ended_at=iso_time(end) if end else None,
-        failure=failure[:200] if isinstance(failure, str) and failure else None,
+        failure=" ".join(failure.split())[:200] if isinstance(failure, str) and failure.strip() else None,
         link=ui_link(conn.ui_base_url, conn.account_id, _EXECUTION, scope, item),
     )
 
@@ -201,7 +201,11 @@ def verdict_for(window: WindowStats, previous: WindowStats, hours: float) -> Ver
     facts = f"{window.failed} of {window.succeeded + window.failed} finished executions failed in {span}{seen}"
     if rate is not None:
         facts += f", {rate:.0%} success"
-        facts += f" vs {before:.0%} in the {hours:g}h before" if before is not None else ", none in the window before"
+        facts += (
+            f" vs {before:.0%} in the {hours:g}h before"
+            if before is not None
+            else ", nothing finished in the window before"
+        )
     health: Health
     if rate is None:
         health, rule = "idle", f"idle = no execution succeeded or failed in {span}"

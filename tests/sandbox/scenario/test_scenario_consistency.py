@@ -156,9 +156,14 @@ def test_every_step_that_ran_has_a_log_recipe_under_its_log_key(
         for stage in record.stages:
             for step in stage.steps:
                 key = step_log_key(
-                    account, record.org, record.project, record.pipeline_id, record.run_sequence,
-                    stage.identifier, step.identifier,
-                )  # fmt: skip
+                    account,
+                    record.org,
+                    record.project,
+                    record.pipeline_id,
+                    record.run_sequence,
+                    stage.identifier,
+                    step.identifier,
+                )
                 stored = scenario_state.get_log_recipe(key)
                 if step.status in (S.NOT_STARTED, S.SKIPPED):
                     assert stored is None and step.log is None

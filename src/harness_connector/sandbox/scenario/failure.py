@@ -1,12 +1,13 @@
 """The shape of a failure family: how a kind of failure looks in Harness and in the step log, and how it occurs.
 
-Families are data (`families_infra.py`, `families_code.py`); the generator reads `mode` and `rate` to decide
-where they strike, and the log renderer reads `lines` to print them. Adding a family is adding an entry.
+Families are data (`families_network.py`, `families_runner.py`, `families_change.py`, `families_quality.py`);
+the generator reads `mode` and `rate` to decide where they strike, and the log renderer reads `lines` to print
+them. Adding a family is adding an entry.
 
 `lines` maps a lookup key to the lines printed before the step fails. The renderer tries the step's template id
 (`install:npm`), then its toolchain (`npm`), then its role (`install`), then `*`. A line `---` separates
 variants (an npm outage may time out or answer 503); a line starting with `*` is printed once per failing test.
-The line syntax is the one of `templates.py`.
+The line syntax is the one of `template.py`.
 """
 
 from __future__ import annotations

@@ -22,20 +22,11 @@ from harness_connector.sandbox.log_keys import step_log_key
 from harness_connector.sandbox.model import LogRecipe, TestCaseRow
 from harness_connector.sandbox.scenario.families import families_by_mode
 from harness_connector.sandbox.scenario.faults import Regression, Window, pinned_windows, plan_regressions, plan_windows
+from harness_connector.sandbox.scenario.forcing import candidates, force_families, force_windows, mark_regressions
 from harness_connector.sandbox.scenario.ids import DAY_MS
 from harness_connector.sandbox.scenario.pipelines import PIPELINES
 from harness_connector.sandbox.scenario.plans import RunResult
-from harness_connector.sandbox.scenario.schedule import (
-    anchor_plans,
-    candidates,
-    cd_plans,
-    ci_plans,
-    execute,
-    follow_ups,
-    force_families,
-    force_windows,
-    mark_regressions,
-)
+from harness_connector.sandbox.scenario.schedule import anchor_plans, cd_plans, ci_plans, execute, follow_ups
 from harness_connector.sandbox.scenario.seeding import configuration, write_seeds
 from harness_connector.sandbox.scenario.simulate import Simulator
 from harness_connector.sandbox.scenario.telemetry import build_events, derive_incidents
@@ -187,6 +178,8 @@ def generate_scenario(
     """Write a `days`-long history ending at `anchor_ms` into `state` (and the truth and events files)."""
     if days < 1:
         raise ValueError(f"days must be at least 1, not {days}")
+    if state.query("SELECT 1 FROM executions LIMIT 1") or state.query("SELECT 1 FROM entities LIMIT 1"):
+        raise ValueError("generate_scenario writes a whole account: give it an empty state")
     keys = bootstrap_account(state, seed=seed)
     start = anchor_ms - days * DAY_MS
     histories = {

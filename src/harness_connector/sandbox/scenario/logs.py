@@ -10,8 +10,7 @@ from __future__ import annotations
 
 import random
 import string
-import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
@@ -19,12 +18,12 @@ from typing import Any
 from harness_connector.sandbox.model import LogRecipe
 from harness_connector.sandbox.scenario.failure import FailureFamily
 from harness_connector.sandbox.scenario.families import FAMILIES
-from harness_connector.sandbox.scenario.pools import POOLS
+from harness_connector.sandbox.scenario.generators import GENERATORS, LineState, second_prefix
 from harness_connector.sandbox.scenario.templates import TEMPLATES, LogTemplate
 from harness_connector.sandbox.scenario.testcatalog import TestSpec, catalog
 from harness_connector.sandbox.scenario.toolchains import TOOLCHAINS
 
-__all__ = ["GENERATORS", "render_log"]
+__all__ = ["render_log"]
 
 _ANSI = {
     "<g>": "\x1b[32m",
@@ -67,79 +66,15 @@ def _block(lines: tuple[str, ...]) -> tuple[_Line, ...]:
     return tuple(_compile(line) for line in lines)
 
 
-class _State:
-    """What generators may read: the stream and the time of the line being rendered."""
-
-    __slots__ = ("now", "prefix", "rng", "start")
-
-    def __init__(self, rng: random.Random, start: int) -> None:
-        self.rng = rng
-        self.start = start
-        self.now = start
-        self.prefix = _second_prefix(start // 1000)  # "2026-09-21T14:03:07." of `now`
-
-
-def _second_prefix(second: int) -> str:
-    return time.strftime("%Y-%m-%dT%H:%M:%S.", time.gmtime(second))
-
-
 class _Fields(dict[str, str]):
     """Params first; a missing name is generated afresh for each line (or left visible when unknown)."""
 
-    state: _State
+    state: LineState
 
     def __missing__(self, key: str) -> str:
         generate = GENERATORS.get(key)
         return generate(self.state) if generate is not None else "{" + key + "}"
 
-
-Generator = Callable[[_State], str]
-
-
-def _int(low: int, high: int) -> Generator:
-    span = high - low + 1
-    return lambda s: str(low + int(s.rng.random() * span))
-
-
-def _pool(name: str) -> Generator:
-    items = POOLS[name]
-    size = len(items)
-    return lambda s: items[int(s.rng.random() * size)]
-
-
-def _semver(s: _State) -> str:
-    r = s.rng.random
-    return f"{int(r() * 9)}.{int(r() * 30)}.{int(r() * 12)}"
-
-
-GENERATORS: dict[str, Generator] = {
-    "ms": _int(3, 900),
-    "kb": _int(1, 2400),
-    "kbs": _int(180, 9800),
-    "n": _int(1, 480),
-    "pct": _int(0, 100),
-    "line": _int(12, 420),
-    "line2": _int(12, 420),
-    "col": _int(5, 60),
-    "port": _int(32768, 60999),
-    "pct_small": lambda s: f"{s.rng.random() * 1.5:.2f}",
-    "secs": lambda s: f"{s.rng.random() * 40 + 0.2:.3f}",
-    "mbs": lambda s: f"{s.rng.random() * 60 + 1:.1f}",
-    "hex7": lambda s: f"{s.rng.getrandbits(28):07x}",
-    "hex12": lambda s: f"{s.rng.getrandbits(48):012x}",
-    "sha256": lambda s: f"{s.rng.getrandbits(256):064x}",
-    "semver": _semver,
-    "semver_v": lambda s: "v" + _semver(s),
-    "ip4": lambda s: f"10.{int(s.rng.random() * 64)}.{int(s.rng.random() * 255)}.{int(s.rng.random() * 254) + 1}",
-    "pod5": lambda s: f"{s.rng.getrandbits(25):05x}"[-5:],
-    "now": lambda s: s.prefix[:-1] + "Z",
-    "now_local": lambda s: f"{s.prefix}{s.now % 1000:03d}Z",
-    "date": lambda s: s.prefix[:10],
-    "log_stamp": lambda s: s.prefix[:-1].replace(":", "_") + f"_{s.now % 1000:03d}Z",
-    "k_secs": lambda s: f"{(s.now - s.start) // 1000:04d}",
-    "reset_epoch": lambda s: str(s.now // 1000 + 1800),
-    **{name: _pool(name) for name in POOLS},
-}
 
 _DEFAULTS: dict[str, str] = {
     "service": "app",
@@ -168,7 +103,7 @@ _DEFAULTS: dict[str, str] = {
 }
 
 
-def _base_fields(params: Mapping[str, Any], state: _State) -> _Fields:
+def _base_fields(params: Mapping[str, Any], state: LineState) -> _Fields:
     fields = _Fields(_DEFAULTS)
     fields.state = state
     for key, value in params.items():
@@ -371,7 +306,7 @@ def _plan(recipe: LogRecipe, base: _Fields) -> list[Block]:
 def render_log(recipe: LogRecipe, *, start_ts_ms: int) -> Iterator[tuple[str, str, str]]:
     """Yield (level, RFC3339 time with millis, text) for each line of the step log `recipe` describes."""
     rng = random.Random(recipe.seed)
-    state = _State(rng, start_ts_ms)
+    state = LineState(rng, start_ts_ms)
     base = _base_fields(recipe.params, state)
     blocks = _plan(recipe, base)
     count = sum(len(block[0]) for block in blocks) or 1
@@ -391,7 +326,7 @@ def render_log(recipe: LogRecipe, *, start_ts_ms: int) -> Iterator[tuple[str, st
             second = now // 1000
             if second != last_second:
                 last_second = second
-                prefix = state.prefix = _second_prefix(second)
+                prefix = state.prefix = second_prefix(second)
             state.now = now
             text = line.text.format_map(fields) if line.fields else line.text
             yield line.level, f"{prefix}{now % 1000:03d}Z", text

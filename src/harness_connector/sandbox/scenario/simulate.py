@@ -21,9 +21,13 @@ from harness_connector.sandbox.scenario.ids import stream
 from harness_connector.sandbox.scenario.pipelines import StageSpec, StepSpec
 from harness_connector.sandbox.scenario.plans import Failure, RunPlan, RunResult, TestAttempt
 from harness_connector.sandbox.scenario.stepdetails import (
+    BAD_ORDER,
+    failure_message,
     input_set_yaml,
     log_recipe,
+    overall_status,
     stage_fields,
+    stage_groups,
     step_spec,
     timeout_ms,
     trigger_identity,
@@ -34,7 +38,6 @@ from harness_connector.sandbox.scenario.testruns import attempt, broken_indexes,
 __all__ = ["Simulator"]
 
 S = ExecutionStatus
-_BAD_ORDER = (S.FAILED, S.EXPIRED, S.APPROVAL_REJECTED, S.ABORTED)
 
 
 @dataclass(slots=True)
@@ -89,7 +92,7 @@ class Simulator:
         t = plan.start + int(run.rng.uniform(1, 9) * 1000)
         stages: list[StageRun] = []
         halted = False
-        for group in _groups(plan.pipeline.stages):
+        for group in stage_groups(plan.pipeline.stages):
             if halted or t >= self.anchor:
                 stages += [self._not_started(plan, spec) for spec in group]
                 continue
@@ -315,7 +318,7 @@ class Simulator:
                 unfinished,
             )
             if fault is not None:
-                message = _message(fault.family, recipe.params)
+                message = failure_message(fault.family, recipe.params)
                 types = list(fault.family.failure_types)
         delegate = step.delegate or ("ci-build-delegate" if stage.stage_type == "CI" else None)
         return StepRun(
@@ -338,7 +341,7 @@ class Simulator:
 
     def _record(self, run: _Run, stages: list[StageRun]) -> ExecutionRecord:
         plan = run.plan
-        status = _overall(stages)
+        status = overall_status(stages)
         running = status in (S.RUNNING, S.APPROVAL_WAITING)
         ends = [stage.end_ts for stage in stages if stage.end_ts is not None]
         failing = next((stage for stage in stages if stage.failure_message), None)
@@ -370,42 +373,8 @@ class Simulator:
             root_execution_id=plan.root_id,
             tags=dict(plan.tags),
             input_set_yaml=input_set_yaml(plan),
-            failure_message=failing.failure_message if failing and status in _BAD_ORDER[:3] else None,
-            failure_types=list(failing.failure_types) if failing and status in _BAD_ORDER[:3] else [],
+            failure_message=failing.failure_message if failing and status in BAD_ORDER[:3] else None,
+            failure_types=list(failing.failure_types) if failing and status in BAD_ORDER[:3] else [],
             stages=stages,
             aborted_by=plan.user.identifier if status == S.ABORTED else None,
         )
-
-
-def _groups(stages: tuple[StageSpec, ...]) -> list[list[StageSpec]]:
-    groups: list[list[StageSpec]] = []
-    for spec in stages:
-        if groups and spec.parallel_group is not None and groups[-1][0].parallel_group == spec.parallel_group:
-            groups[-1].append(spec)
-        else:
-            groups.append([spec])
-    return groups
-
-
-def _overall(stages: list[StageRun]) -> ExecutionStatus:
-    statuses = {stage.status for stage in stages}
-    for waiting in (S.RUNNING, S.APPROVAL_WAITING):
-        if waiting in statuses:
-            return waiting
-    for bad in _BAD_ORDER:
-        if bad in statuses:
-            return bad
-    return S.SUCCESS
-
-
-def _message(family: FailureFamily, params: dict[str, Any]) -> str:
-    fields = {key: str(value) for key, value in params.items() if isinstance(value, (str, int, float))}
-    try:
-        return family.message.format_map(_Keep(fields))
-    except (ValueError, IndexError):
-        return family.message
-
-
-class _Keep(dict[str, str]):
-    def __missing__(self, key: str) -> str:
-        return "{" + key + "}"

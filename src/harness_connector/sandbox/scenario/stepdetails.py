@@ -7,7 +7,8 @@ from __future__ import annotations
 import random
 from typing import Any
 
-from harness_connector.sandbox.model import LogRecipe
+from harness_connector.domain.status import ExecutionStatus
+from harness_connector.sandbox.model import LogRecipe, StageRun
 from harness_connector.sandbox.scenario.failure import FailureFamily
 from harness_connector.sandbox.scenario.ids import derive_seed
 from harness_connector.sandbox.scenario.pipelines import PipelineSpec, StageSpec, StepSpec, service
@@ -17,10 +18,14 @@ from harness_connector.sandbox.scenario.testcatalog import source_files
 from harness_connector.sandbox.scenario.toolchains import TOOLCHAINS, package_params
 
 __all__ = [
+    "BAD_ORDER",
     "artifact_for",
+    "failure_message",
     "input_set_yaml",
     "log_recipe",
+    "overall_status",
     "stage_fields",
+    "stage_groups",
     "step_spec",
     "timeout_ms",
     "trigger_identity",
@@ -131,13 +136,11 @@ def _role_params(plan: RunPlan, stage: StageSpec, step: StepSpec, rng: random.Ra
             pod=f"{pipeline.id[:24]}-{stage.identifier[:12]}-{rng.getrandbits(24):06x}",
             node=rng.choice(POOLS["node"]),
         )
-    elif role == "clone" and commit is not None:
+    elif role == "clone":
         repo = pipeline.repo or (svc.name if svc else "repo")
         pr = plan.pr
         params.update(
             repo=repo,
-            sha=commit.sha,
-            commit_subject=commit.message.splitlines()[0][:72],
             clone_url=f"https://git.harness.io/acme/{pipeline.org}/{pipeline.project}/{repo}.git",
             git_host="git.harness.io",
             ref=f"refs/pull/{pr.number}/head" if pr else "refs/heads/main",
@@ -145,6 +148,8 @@ def _role_params(plan: RunPlan, stage: StageSpec, step: StepSpec, rng: random.Ra
             ref_short="main" if not pr else f"pull/{pr.number}/head",
             branch_local=plan.branch or "main",
         )
+        if commit is not None:
+            params.update(sha=commit.sha, commit_subject=commit.message.splitlines()[0][:72])
     elif role in ("install", "compile", "test"):
         params[f"{role}_cmd"] = step.command
         if svc is not None:
@@ -233,3 +238,42 @@ def log_recipe(
         lines=int(low + rng.random() * (high - low)) if high else 0,
         params=params,
     )
+
+
+S = ExecutionStatus
+# The order in which a stage's bad end decides the execution's status (after Running and ApprovalWaiting).
+BAD_ORDER = (S.FAILED, S.EXPIRED, S.APPROVAL_REJECTED, S.ABORTED)
+
+
+def stage_groups(stages: tuple[StageSpec, ...]) -> list[list[StageSpec]]:
+    groups: list[list[StageSpec]] = []
+    for spec in stages:
+        if groups and spec.parallel_group is not None and groups[-1][0].parallel_group == spec.parallel_group:
+            groups[-1].append(spec)
+        else:
+            groups.append([spec])
+    return groups
+
+
+def overall_status(stages: list[StageRun]) -> ExecutionStatus:
+    statuses = {stage.status for stage in stages}
+    for waiting in (S.RUNNING, S.APPROVAL_WAITING):
+        if waiting in statuses:
+            return waiting
+    for bad in BAD_ORDER:
+        if bad in statuses:
+            return bad
+    return S.SUCCESS
+
+
+def failure_message(family: FailureFamily, params: dict[str, Any]) -> str:
+    fields = {key: str(value) for key, value in params.items() if isinstance(value, (str, int, float))}
+    try:
+        return family.message.format_map(_Keep(fields))
+    except (ValueError, IndexError):
+        return family.message
+
+
+class _Keep(dict[str, str]):
+    def __missing__(self, key: str) -> str:
+        return "{" + key + "}"

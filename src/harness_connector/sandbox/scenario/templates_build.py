@@ -1,4 +1,4 @@
-"""Successful logs of dependency installs, builds and test runs, per toolchain (line syntax in `templates.py`)."""
+"""Successful logs of dependency installs, builds and test runs, per toolchain (line syntax in `template.py`)."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ BUILD_TEMPLATES: tuple[LogTemplate, ...] = (
         header=("+ {install_cmd}", "npm <c>info</> using npm@10.5.0", "npm <c>info</> using node@v20.12.2"),
         body=(
             ("npm <c>http</> fetch GET 200 https://registry.npmjs.org/{npm_dep} {ms}ms (cache miss)",),
-            ("npm <c>http</> fetch GET 200 https://registry.npmjs.org/{npm_dep}/-/{npm_dep_base}-{semver}.tgz {ms}ms",),
+            ("npm <c>http</> fetch GET 200 https://registry.npmjs.org/{npm_tarball} {ms}ms",),
             ("npm <c>timing</> reifyNode:node_modules/{npm_dep} Completed in {ms}ms",),
             ("W|npm <y>WARN</> deprecated {npm_dep}@{semver}: This package is no longer supported.",),
         ),
