@@ -16,7 +16,7 @@ from mcp.server import MCPServer
 from harness_connector import __version__
 from harness_connector.mcp_server.context import AppContext, ConnectionFactory, epoch_ms
 from harness_connector.mcp_server import prompts, resources
-from harness_connector.mcp_server.tools import crud, describe, execute, overview
+from harness_connector.mcp_server.tools import crud, describe, diagnose, execute, overview
 
 __all__ = ["INSTRUCTIONS", "build_server"]
 
@@ -59,7 +59,7 @@ def build_server(open_connection: ConnectionFactory, *, now_ms: Callable[[], int
         lifespan=lifespan,
         log_level="WARNING",
     )
-    for module in (crud, execute, describe, overview, prompts):
+    for module in (crud, execute, diagnose, describe, overview, prompts):
         module.register(server)
     resources.register(server, current)
     return server

@@ -34,8 +34,8 @@ __all__ = [
     "file_size",
     "is_namespace",
     "pointer_node",
-    "resolve_ref",
     "registry",
+    "resolve_ref",
 ]
 
 # Never fetched: every file is registered locally, and `.invalid` cannot resolve (RFC 2606).
@@ -252,10 +252,7 @@ def registry(name: str) -> Registry[Any]:
 def resolve_ref(file: str, ref: str) -> tuple[str, str, Any]:
     """(file, pointer, node) that `ref`, written in `file`, points at; KeyError when it points nowhere."""
     target, _, fragment = ref.removeprefix(BASE).partition("#")
-    if target:
-        target = posixpath.normpath(posixpath.join(posixpath.dirname(file), target))
-    else:
-        target = file
+    target = posixpath.normpath(posixpath.join(posixpath.dirname(file), target)) if target else file
     return target, "#" + fragment, pointer_node(document(target), fragment)
 
 

@@ -57,12 +57,13 @@ def _deref(file: str, pointer: str, node: Any) -> Located:
     return file, pointer, node
 
 
-def _summary(node: Any, depth: int = 0) -> str:  # noqa: C901 - one line per schema shape
+def _summary(node: Any, depth: int = 0) -> str:
     """One line saying what a schema accepts, for outlines and for parts cut by the size cap."""
     if not isinstance(node, dict):
         return json.dumps(node) if isinstance(node, bool) else "?"
-    if isinstance(node.get("$ref"), str):
-        return "→ " + node["$ref"].rsplit("/", 1)[-1]
+    ref = node.get("$ref")
+    if isinstance(ref, str):
+        return "→ " + ref.rsplit("/", 1)[-1]
     if "enum" in node:
         values = [str(v) for v in node["enum"]]
         return "enum: " + "|".join(values[:8]) + (f"|… (+{len(values) - 8})" if len(values) > 8 else "")
@@ -144,10 +145,20 @@ def outline(name: str) -> SchemaSection:
         "definitions": _definition_groups(found.file),
     }
     if found.needs:
-        content["reuses"] = [f"{f} (Harness's published file; its definitions are searchable by name)" for f in found.needs]
+        content["reuses"] = [
+            f"{f} (Harness's published file; its definitions are searchable by name)" for f in found.needs
+        ]
     return SchemaSection(
-        name=found.name, requested_path=None, kind="outline", pointer="#", content=content,
-        size_bytes=_size(content), truncated=False, refs_inlined=0, refs=[], other_matches=[],
+        name=found.name,
+        requested_path=None,
+        kind="outline",
+        pointer="#",
+        content=content,
+        size_bytes=_size(content),
+        truncated=False,
+        refs_inlined=0,
+        refs=[],
+        other_matches=[],
         hint="ask for one part by property path (e.g. pipeline.stages), definition name (e.g. ShellScriptStepInfo) "
         "or pointer (e.g. #/definitions/...); check YAML with validate_yaml",
     )
@@ -172,7 +183,9 @@ def _walk(file: str, pointer: str, node: Any, segments: list[str], seen: set[tup
         if isinstance(node.get("items"), dict):
             found += _walk(file, f"{pointer}/items", node["items"], rest, seen)
     elif isinstance(props, dict) and seg in props:
-        found += _walk(file, f"{pointer}/properties/{seg.replace('~', '~0').replace('/', '~1')}", props[seg], rest, seen)
+        found += _walk(
+            file, f"{pointer}/properties/{seg.replace('~', '~0').replace('/', '~1')}", props[seg], rest, seen
+        )
     elif isinstance(node.get("items"), dict):
         found += _walk(file, f"{pointer}/items", node["items"], segments, seen)
     for comb in _COMBINATORS:
@@ -188,12 +201,13 @@ def _walk(file: str, pointer: str, node: Any, segments: list[str], seen: set[tup
 
 def _by_name(found: Entry, name: str) -> list[Located]:
     files = (found.file, *found.needs)
-    for same in (lambda a, b: a == b, lambda a, b: a.lower() == b.lower()):
+    for fold in (False, True):
+        wanted = name.lower() if fold else name
         hits = [
             (f, p, pointer_node(document(f), p[1:]))
             for f in files
             for key, pointers in definition_index(f).items()
-            if same(key, name)
+            if (key.lower() if fold else key) == wanted
             for p in pointers
         ]
         if hits:
@@ -272,15 +286,24 @@ def _prune(node: Any, depth: int) -> Any:
 
 def _namespace(found: Entry, path: str, hit: Located) -> SchemaSection:
     file, pointer, node = hit
-    content = {
-        "namespace": _display(found.file, file, pointer),
+    shown = _display(found.file, file, pointer)
+    content: dict[str, Any] = {
+        "namespace": shown,
         "definitions": {k: _summary(v) for k, v in node.items()}
         if all(not is_namespace(v) for v in node.values())
         else {k: f"namespace of {len(v)}" if is_namespace(v) else _summary(v) for k, v in node.items()},
     }
     return SchemaSection(
-        name=found.name, requested_path=path, kind="definition", pointer=content["namespace"], content=content,
-        size_bytes=_size(content), truncated=False, refs_inlined=0, refs=[], other_matches=[],
+        name=found.name,
+        requested_path=path,
+        kind="definition",
+        pointer=shown,
+        content=content,
+        size_bytes=_size(content),
+        truncated=False,
+        refs_inlined=0,
+        refs=[],
+        other_matches=[],
         hint="a namespace of definitions: append a name to the path to read one",
     )
 
@@ -331,11 +354,22 @@ def section(name: str, path: str | None, *, max_bytes: int = DEFAULT_MAX_BYTES) 
     hint = (
         f"deep parts were summarised to fit {max_bytes} bytes: ask for a narrower path"
         if truncated
-        else (f"{len(stats['refs'])} referenced definitions are left as $ref: pass one as the path to read it"
-              if refs else "complete: nothing is left as $ref")
+        else (
+            f"{len(stats['refs'])} referenced definitions are left as $ref: pass one as the path to read it"
+            if refs
+            else "complete: nothing is left as $ref"
+        )
     )
     return SchemaSection(
-        name=found.name, requested_path=path, kind="property" if kind == "property" else "definition",
-        pointer=pointer, content=content, size_bytes=_size(content), truncated=truncated,
-        refs_inlined=stats["inlined"], refs=refs, other_matches=others[:20], hint=hint,
+        name=found.name,
+        requested_path=path,
+        kind="property" if kind == "property" else "definition",
+        pointer=pointer,
+        content=content,
+        size_bytes=_size(content),
+        truncated=truncated,
+        refs_inlined=stats["inlined"],
+        refs=refs,
+        other_matches=others[:20],
+        hint=hint,
     )

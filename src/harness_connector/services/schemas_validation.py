@@ -13,7 +13,7 @@ import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import cache
-from typing import Any
+from typing import Any, cast
 
 import yaml
 from jsonschema import ValidationError
@@ -73,7 +73,9 @@ def _dispatch_table(all_of: list[Any]) -> tuple[str, list[str]] | None:
     return (key, values) if key is not None and len(values) >= 2 else None
 
 
-def _all_of(validator: Validator, all_of: list[Any], instance: Any, schema: dict[str, Any]) -> Iterator[ValidationError]:
+def _all_of(
+    validator: Validator, all_of: list[Any], instance: Any, schema: dict[str, Any]
+) -> Iterator[ValidationError]:
     """allOf, plus: a value that no clause of an `if type == X` dispatch table names is an error.
 
     Harness's files often dispatch on `type` only through such tables, with no enum beside them, so JSON Schema
@@ -92,8 +94,12 @@ def _all_of(validator: Validator, all_of: list[Any], instance: Any, schema: dict
         return
     if isinstance(value, str) and not value.startswith(("<+", "${{")) and value not in values:
         yield ValidationError(
-            f"{value!r} is not one of {values!r}", validator="enum", validator_value=values, instance=value,
-            path=[key], schema=schema,
+            f"{value!r} is not one of {values!r}",
+            validator="enum",
+            validator_value=values,
+            instance=value,
+            path=[key],
+            schema=schema,
         )
 
 
@@ -102,7 +108,10 @@ def _validator(name: str) -> Validator:
     """The schema's validator, built once per process."""
     schema = document(entry(name).file)
     # Harness's files declare draft-07 on their definitions but not always at the root.
-    cls = extend(validator_for(schema, default=Draft7Validator), {"allOf": _all_of})
+    # types-jsonschema leaves `extend` untyped; it returns a validator class like the one it extends.
+    cls: type[Validator] = extend(  # type: ignore[no-untyped-call]
+        validator_for(schema, default=Draft7Validator), {"allOf": _all_of}
+    )
     return cls(schema, registry=registry(name))
 
 
@@ -187,8 +196,11 @@ def _did_you_mean(value: Any, choices: Sequence[str]) -> str:
 
 _IDENTIFIER = "^[a-zA-Z_][0-9a-zA-Z_]{0,127}$"
 _PATTERN_HINTS = (
-    (lambda p: p.startswith("^[a-zA-Z_][0-9a-zA-Z_"), "identifiers start with a letter or '_' and hold only "
-     "letters, digits and '_' (at most 128), e.g. build_and_test"),
+    (
+        lambda p: p.startswith("^[a-zA-Z_][0-9a-zA-Z_"),
+        "identifiers start with a letter or '_' and hold only "
+        "letters, digits and '_' (at most 128), e.g. build_and_test",
+    ),
     (lambda p: p.startswith("^[a-zA-Z_0-9-.]"), "names hold letters, digits, spaces, '-', '_' and '.'"),
     (lambda p: "[smhwd]" in p, "durations look like 30s, 10m, 1h 30m or 2d (or an expression like <+input>)"),
     (lambda p: "<\\+input>" in p, "only a runtime input fits here, e.g. <+input>"),
@@ -201,6 +213,11 @@ def _pattern_hint(pattern: str) -> str:
     return hint or f"the value must match {pattern if len(pattern) <= 80 else pattern[:77] + '...'}"
 
 
+def _value(error: ValidationError) -> Any:
+    """The keyword's value; jsonschema types it `Any | Unset` until the error is complete, which it is here."""
+    return cast(Any, error.validator_value)
+
+
 def _type_issue(path: Path, wanted: list[str], instance: Any) -> _Issue:
     hint = None
     if "string" in wanted and isinstance(instance, int | float | bool):
@@ -210,9 +227,9 @@ def _type_issue(path: Path, wanted: list[str], instance: Any) -> _Issue:
     return _Issue(path, "type", f"expected {' or '.join(wanted)}, got {_json_type(instance)}", hint)
 
 
-def _issue(error: ValidationError) -> list[_Issue]:  # noqa: C901 - one branch per JSON Schema keyword
+def _issue(error: ValidationError) -> list[_Issue]:
     path: Path = tuple(error.absolute_path)
-    rule, value, instance = str(error.validator), error.validator_value, error.instance
+    rule, value, instance = str(error.validator), _value(error), error.instance
     where = render_path(path) or "the document root"
     if rule == "required" and isinstance(instance, dict):
         missing = [p for p in value if p not in instance]
@@ -225,9 +242,7 @@ def _issue(error: ValidationError) -> list[_Issue]:  # noqa: C901 - one branch p
         patterns = list(error.schema.get("patternProperties", {}))
         extras = [k for k in instance if k not in known and not any(re.search(p, str(k)) for p in patterns)]
         allowed = f"allowed here: {_some(sorted(known))}" if known else "no other properties are allowed here"
-        return [
-            _Issue((*path, k), rule, f"unknown property {k!r}", _did_you_mean(k, known) + allowed) for k in extras
-        ]
+        return [_Issue((*path, k), rule, f"unknown property {k!r}", _did_you_mean(k, known) + allowed) for k in extras]
     if rule == "enum":
         choices = [str(v) for v in value]
         hint = _did_you_mean(instance, choices) + f"allowed: {_some(choices)}"
@@ -280,11 +295,11 @@ def _from_alternatives(name: str, error: ValidationError) -> list[_Issue]:  # no
         for sub in errors:
             rel = list(sub.relative_path)
             if sub.validator in ("enum", "const") and len(rel) == 1 and isinstance(rel[0], str):
-                values = sub.validator_value if sub.validator == "enum" else [sub.validator_value]
+                values = _value(sub) if sub.validator == "enum" else [_value(sub)]
                 discriminators.setdefault(rel[0], []).extend(str(v) for v in values)
                 dropped = True
             elif sub.validator == "type" and not rel:
-                wanted = sub.validator_value
+                wanted = _value(sub)
                 shapes.extend(wanted if isinstance(wanted, list) else [str(wanted)])
                 dropped = True
         if not dropped:
@@ -294,7 +309,9 @@ def _from_alternatives(name: str, error: ValidationError) -> list[_Issue]:  # no
             if key not in instance:
                 continue
             value = str(instance[key])
-            matched = {i: e for i, e in kept.items() if i < len(options) and value in (_accepted(name, options[i], key) or [])}
+            matched = {
+                i: e for i, e in kept.items() if i < len(options) and value in (_accepted(name, options[i], key) or [])
+            }
             if matched:
                 kept = matched
             elif value not in allowed:
@@ -307,7 +324,7 @@ def _from_alternatives(name: str, error: ValidationError) -> list[_Issue]:  # no
         return _issue(error)
     every = [e for errors in kept.values() for e in errors]
     if isinstance(instance, dict) and all(e.validator == "required" and not list(e.relative_path) for e in every):
-        names = list(dict.fromkeys(p for e in every for p in e.validator_value if p not in instance))
+        names = list(dict.fromkeys(p for e in every for p in _value(e) if p not in instance))
         near = [f"{k!r} looks like {m!r}" for k in instance for m in _near(k, names)[:1]]
         hint = "; ".join(near) or f"add one of: {', '.join(names)}"
         return [_Issue(base, "required", f"needs one of: {', '.join(names)}", hint)]
@@ -334,7 +351,7 @@ def validate_text(name: str, text: str, *, max_errors: int = 50) -> ValidationRe
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         message = " ".join(str(p) for p in (exc.context, exc.problem) if p) or "invalid YAML"
-        issue = ValidationIssue(
+        syntax = ValidationIssue(
             line=mark.line + 1 if mark else None,
             column=mark.column + 1 if mark else None,
             path="",
@@ -343,18 +360,33 @@ def validate_text(name: str, text: str, *, max_errors: int = 50) -> ValidationRe
             rule="yaml-syntax",
         )
         return ValidationReport(
-            name=found.name, valid=False, error_count=1, errors=[issue], truncated=False, lines=lines,
-            draft=found.draft, hint=caveat,
+            name=found.name,
+            valid=False,
+            error_count=1,
+            errors=[syntax],
+            truncated=False,
+            lines=lines,
+            draft=found.draft,
+            hint=caveat,
         )
     if data is None:
-        issue = ValidationIssue(line=1, column=1, path="", message="the document is empty", rule="type")
+        empty = ValidationIssue(line=1, column=1, path="", message="the document is empty", rule="type")
         return ValidationReport(
-            name=found.name, valid=False, error_count=1, errors=[issue], truncated=False, lines=lines,
-            draft=found.draft, hint=f"start from an example: schema_examples({found.name!r})",
+            name=found.name,
+            valid=False,
+            error_count=1,
+            errors=[empty],
+            truncated=False,
+            lines=lines,
+            draft=found.draft,
+            hint=f"start from an example: schema_examples({found.name!r})",
         )
     raw = [issue for error in _validator(found.name).iter_errors(data) for issue in _issues(found.name, error)]
     # Alternatives can report the same problem twice (with different allowed lists): keep the first.
-    unique = list({(i.path, i.rule, i.message): i for i in reversed(raw)}.values())[::-1]
+    first: dict[tuple[Path, str, str], _Issue] = {}
+    for issue in raw:
+        first.setdefault((issue.path, issue.rule, issue.message), issue)
+    unique = list(first.values())
     located = [(_locate(i.path, marks), i) for i in unique]
     located.sort(key=lambda item: (item[0][0] or 0, item[0][1] or 0, render_path(item[1].path)))
     errors = [
@@ -365,6 +397,12 @@ def validate_text(name: str, text: str, *, max_errors: int = 50) -> ValidationRe
     if errors:
         hint = "; ".join(h for h in ("fix the first problem first: later ones may follow from it", caveat) if h)
     return ValidationReport(
-        name=found.name, valid=not unique, error_count=len(unique), errors=errors,
-        truncated=len(unique) > len(errors), lines=lines, draft=found.draft, hint=hint,
+        name=found.name,
+        valid=not unique,
+        error_count=len(unique),
+        errors=errors,
+        truncated=len(unique) > len(errors),
+        lines=lines,
+        draft=found.draft,
+        hint=hint,
     )
