@@ -86,7 +86,8 @@ async def test_stdio_serve_without_a_key_runs_on_the_embedded_sandbox(sandbox_db
     async with Client(params) as client:
         executions = _structured(await client.call_tool("harness_list", {"resource_type": "execution", "size": 5}))
     assert len(executions["items"]) == 5
-    assert all(item["link"].startswith("http://127.0.0.1/ng/account/") for item in executions["items"])
+    assert executions["link_base"].startswith("http://127.0.0.1/ng/account/")
+    assert all("/executions/" in item["link"] for item in executions["items"])
 
 
 class _HttpServer:

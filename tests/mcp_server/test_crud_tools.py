@@ -77,7 +77,7 @@ async def test_a_low_risk_create_goes_ahead_without_asking_and_the_list_shows_it
         listed = payload(await client.call_tool("harness_list", {"resource_type": "pipeline"}))
     assert asked == []
     assert [item["identifier"] for item in listed["items"]] == ["nightly"]
-    assert listed["items"][0]["link"].startswith("http://127.0.0.1/ng/account/")
+    assert listed["items"][0]["link"].startswith("http://127.0.0.1/ng/account/")  # a lone row keeps its full link
 
 
 async def test_a_delete_asks_the_person_and_happens_when_accepted(sut: ServerUnderTest) -> None:

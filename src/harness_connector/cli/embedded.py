@@ -106,7 +106,8 @@ async def sandbox_connection(settings: Settings, sandbox: EmbeddedSandbox) -> As
         state=sandbox.state, account_id=sandbox.keys.account_id, clock=sandbox.clock, base_url=SANDBOX_BASE_URL
     )
     conn = connect(
-        settings,
+        # The sandbox runs in this process: a client-side rate limit would only slow it down.
+        settings.model_copy(update={"rate_limit_rps": 10_000.0}),
         asgi_app=create_app(ctx),
         base_url=SANDBOX_BASE_URL,
         api_key=sandbox.keys.admin_pat,

@@ -16,6 +16,7 @@ from mcp.server import MCPServer
 from harness_connector import __version__
 from harness_connector.mcp_server.context import AppContext, ConnectionFactory, epoch_ms
 from harness_connector.mcp_server import prompts, resources
+from harness_connector.mcp_server.schema_compaction import compact_tool_schemas
 from harness_connector.mcp_server.tools import crud, describe, diagnose, execute, overview
 
 __all__ = ["INSTRUCTIONS", "build_server"]
@@ -62,4 +63,5 @@ def build_server(open_connection: ConnectionFactory, *, now_ms: Callable[[], int
     for module in (crud, execute, diagnose, describe, overview, prompts):
         module.register(server)
     resources.register(server, current)
+    compact_tool_schemas(server)
     return server

@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import yaml
 
 from harness_connector.errors import UsageError
-from harness_connector.harness.pagination import Page
 from harness_connector.harness.registry import BodyKind, ResourceType
 from harness_connector.services.arguments import Target
 from harness_connector.services.connection import Connection
+from harness_connector.services.diagnose_graph import deepest_message, execution_info, stage_summaries
 from harness_connector.services.results import ItemDetail, ItemList, WriteResult
 from harness_connector.services.shaping import compact_item, detail_item, dig, prune, ui_link
 
@@ -34,7 +34,13 @@ async def list_items(
         raise UsageError(f"page must be >= 0 and size between 1 and {MAX_PAGE_SIZE}")
     resource = target.resource
     result = await conn.client.list_page(resource, target.args, page=page, size=size)
-    items = [_row(conn, resource, target.args, item, compact=compact) for item in _items(result)]
+    items = [_row(conn, resource, target.args, item, compact=compact) for item in result.items]
+    base = _shared_prefix([str(item["link"]) for item in items if "link" in item])
+    if base:
+        # Every row's link shares the project's UI prefix; saying it once keeps a page of rows far smaller.
+        for item in items:
+            if isinstance(item.get("link"), str):
+                item["link"] = item["link"][len(base) :]
     return ItemList(
         resource_type=resource.name,
         items=items,
@@ -43,11 +49,22 @@ async def list_items(
         total=result.total_items,
         has_more=result.has_more,
         link=ui_link(conn.ui_base_url, conn.account_id, resource, target.args),
+        link_base=base,
     )
 
 
-def _items(page: Page) -> list[Any]:
-    return page.items
+def _shared_prefix(links: list[str]) -> str | None:
+    """The longest common prefix of the links that ends at a '/', when there are at least two links."""
+    if len(links) < 2:
+        return None
+    prefix = links[0]
+    for link in links[1:]:
+        while not link.startswith(prefix):
+            prefix = prefix[: prefix.rstrip("/").rfind("/") + 1]
+            if not prefix:
+                return None
+    cut = prefix[: prefix.rfind("/") + 1]
+    return cut or None
 
 
 def _row(
@@ -72,12 +89,30 @@ async def get_item(conn: Connection, target: Target) -> ItemDetail:
     resource = target.resource
     payload = await conn.client.call(resource, "get", target.args)
     item = payload if isinstance(payload, Mapping) else {"value": payload}
+    shaper = _DETAIL_SHAPERS.get(resource.name)
     return ItemDetail(
         resource_type=resource.name,
         id=target.own_id or _own_id(resource, item),
-        item=detail_item(resource, item),
+        item=shaper(item) if shaper else detail_item(resource, item),
         link=ui_link(conn.ui_base_url, conn.account_id, resource, target.args, item),
     )
+
+
+def _execution_detail(detail: Mapping[str, Any]) -> dict[str, Any]:
+    # An execution answer is a summary plus graphs of every node; a reader wants the run and its stages.
+    summary = detail.get("pipelineExecutionSummary")
+    if not isinstance(summary, Mapping):
+        return prune(detail) if isinstance(detail, Mapping) else {"value": detail}
+    shaped = {
+        "pipeline": summary.get("pipelineIdentifier"),
+        **execution_info(summary).model_dump(exclude_none=True),
+        "failure": deepest_message(summary.get("failureInfo")),
+        "stages": [stage.model_dump(exclude_none=True) for stage in stage_summaries(summary)],
+    }
+    return prune(shaped)
+
+
+_DETAIL_SHAPERS: dict[str, Callable[[Mapping[str, Any]], dict[str, Any]]] = {"execution": _execution_detail}
 
 
 def _own_id(resource: ResourceType, item: Mapping[str, Any]) -> str | None:

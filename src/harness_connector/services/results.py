@@ -26,6 +26,9 @@ class ItemList(_Result):
     total: int | None = Field(default=None, description="Items in the whole list, when Harness says.")
     has_more: bool
     link: str | None = Field(default=None, description="The list's page in the Harness UI.")
+    link_base: str | None = Field(
+        default=None, description="Item links are relative to this URL (it is the project's page in the Harness UI)."
+    )
 
 
 class ItemDetail(_Result):

@@ -158,6 +158,7 @@ ENTRIES: tuple[Entry, ...] = (
     ),
 )
 _BY_NAME = {e.name: e for e in ENTRIES}
+_FILES = frozenset(f for e in ENTRIES for f in (e.file, *e.needs))
 
 # The published v1 input set lists JSON type names as bare strings inside `anyOf`, which no JSON Schema draft
 # accepts; read them as the `{"type": ...}` they mean ("list" is not a JSON type: it means array).
@@ -253,6 +254,8 @@ def resolve_ref(file: str, ref: str) -> tuple[str, str, Any]:
     """(file, pointer, node) that `ref`, written in `file`, points at; KeyError when it points nowhere."""
     target, _, fragment = ref.removeprefix(BASE).partition("#")
     target = posixpath.normpath(posixpath.join(posixpath.dirname(file), target)) if target else file
+    if target not in _FILES:
+        raise KeyError(ref)
     return target, "#" + fragment, pointer_node(document(target), fragment)
 
 

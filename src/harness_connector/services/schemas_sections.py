@@ -11,7 +11,8 @@ from __future__ import annotations
 import difflib
 import json
 import re
-from typing import Any
+from dataclasses import dataclass, field
+from typing import Any, Literal
 
 from harness_connector.errors import UsageError
 from harness_connector.services.schemas_catalog import (
@@ -34,6 +35,14 @@ _COMBINATORS = ("allOf", "oneOf", "anyOf")
 _NOISE_DESC = re.compile(r"^This is the description for \w+$")
 
 Located = tuple[str, str, Any]  # (file, pointer, node)
+Kind = Literal["definition", "property"]
+
+
+@dataclass
+class _Inlining:
+    home: str
+    inlined: int = 0
+    refs: dict[str, None] = field(default_factory=dict)  # an ordered set of the refs left in place
 
 
 def _size(content: Any) -> int:
@@ -65,7 +74,7 @@ def _summary(node: Any, depth: int = 0) -> str:
     if isinstance(ref, str):
         return "→ " + ref.rsplit("/", 1)[-1]
     if "enum" in node:
-        values = [str(v) for v in node["enum"]]
+        values = [v if isinstance(v, str) and not v.isdigit() else json.dumps(v) for v in node["enum"]]
         return "enum: " + "|".join(values[:8]) + (f"|… (+{len(values) - 8})" if len(values) > 8 else "")
     if "const" in node:
         return f"const: {node['const']}"
@@ -73,10 +82,22 @@ def _summary(node: Any, depth: int = 0) -> str:
         if isinstance(node.get(comb), list) and depth < 2:
             text = " | ".join(_summary(b, depth + 1) for b in node[comb])
             return text if len(text) <= 160 else text[:157] + "..."
+    condition = node.get("if")
+    if isinstance(condition, dict) and depth < 2:
+        tests = condition.get("properties", {})
+        named = [f"{k}={t['const']}" for k, t in tests.items() if isinstance(t, dict) and "const" in t]
+        return f"if {', '.join(named) or 'it matches'} → {_summary(node.get('then'), depth + 1)}"
+    return _shape(node, depth)
+
+
+def _shape(node: dict[str, Any], depth: int) -> str:
+    """The structural part of `_summary`: small objects spelled out, arrays, larger objects by their keys."""
     kind = node.get("type")
+    props = node.get("properties")
+    if isinstance(props, dict) and 0 < len(props) <= 2 and kind is None and depth < 3:
+        return "{" + ", ".join(f"{k}: {_summary(v, depth + 1)}" for k, v in props.items()) + "}"
     if kind == "array" or "items" in node:
         return f"array<{_summary(node.get('items'), depth + 1)}>" if depth < 3 else "array"
-    props = node.get("properties")
     if isinstance(props, dict) and props:
         names = list(props)
         return "object{" + ", ".join(names[:8]) + (", …" if len(names) > 8 else "") + "}"
@@ -215,7 +236,7 @@ def _by_name(found: Entry, name: str) -> list[Located]:
     return []
 
 
-def _locate(found: Entry, path: str) -> tuple[list[Located], str]:
+def _locate(found: Entry, path: str) -> tuple[list[Located], Kind]:
     doc = document(found.file)
     text = path.strip()
     pointers: list[str] = []
@@ -241,7 +262,7 @@ def _locate(found: Entry, path: str) -> tuple[list[Located], str]:
     return _by_name(found, re.split(r"[./#]", text.strip("/#"))[-1]), "definition"
 
 
-def _inline(file: str, node: Any, levels: int, stats: dict[str, Any]) -> Any:
+def _inline(file: str, node: Any, levels: int, stats: _Inlining) -> Any:
     if isinstance(node, list):
         return [_inline(file, item, levels, stats) for item in node]
     if not isinstance(node, dict):
@@ -253,11 +274,11 @@ def _inline(file: str, node: Any, levels: int, stats: dict[str, Any]) -> Any:
             target_file, pointer, target = resolve_ref(file, ref)
         except KeyError:
             return node
-        shown = _display(stats["home"], target_file, pointer)
+        shown = _display(stats.home, target_file, pointer)
         if levels <= 0:
-            stats["refs"].setdefault(shown, None)
+            stats.refs.setdefault(shown, None)
             return {"$ref": shown, **siblings}
-        stats["inlined"] += 1
+        stats.inlined += 1
         body = _inline(target_file, target, levels - 1, stats)
         return {"x-ref": shown, **siblings, **body} if isinstance(body, dict) else body
     return {k: _inline(file, v, levels, stats) for k, v in node.items() if not _noise(k, v)}
@@ -267,21 +288,40 @@ def _noise(key: str, value: Any) -> bool:
     """Harness's generator adds `desc: This is the description for X` (and `{desc: ...}` properties) everywhere."""
     if isinstance(value, dict) and value.keys() == {"desc"}:
         value = value["desc"]
-    elif key != "desc":
+    elif key not in ("desc", "description"):
         return False
     return isinstance(value, str) and bool(_NOISE_DESC.match(value))
 
 
-def _prune(node: Any, depth: int) -> Any:
-    if isinstance(node, dict):
-        if depth <= 0:
-            return "… " + _summary(node)
-        return {k: _prune(v, depth - 1) for k, v in node.items()}
+def _cut(node: Any, key: Any) -> str:
+    """What stands in for a part cut by the size cap: enough to ask for it next."""
     if isinstance(node, list):
-        if depth <= 0:
-            return f"… {len(node)} items"
-        return [_prune(v, depth - 1) for v in node]
-    return node
+        return f"… {len(node)} items"
+    for marker in ("pointer", "x-ref"):
+        if isinstance(node.get(marker), str):
+            return f"… ask for {node[marker]}"
+    if key in ("properties", "definitions"):
+        names = list(node)
+        return f"… {len(names)} properties: " + ", ".join(names[:12]) + (", …" if len(names) > 12 else "")
+    return "… " + _summary(node)
+
+
+def _shrink(node: Any, budget: int) -> Any:
+    """`node` within about `budget` bytes: the biggest parts are shrunk first, so small fields stay readable."""
+    if _size(node) <= budget or not isinstance(node, dict | list):
+        return node
+    keys: list[Any] = list(node) if isinstance(node, dict) else list(range(len(node)))
+    out: Any = dict(node) if isinstance(node, dict) else list(node)
+    done: set[Any] = set()
+    while (excess := _size(out) - budget) > 0:
+        open_keys = [k for k in keys if k not in done and isinstance(out[k], dict | list)]
+        if not open_keys:
+            return _cut(node, None)
+        biggest = max(open_keys, key=lambda k: _size(out[k]))
+        done.add(biggest)
+        room = _size(out[biggest]) - excess
+        out[biggest] = _shrink(out[biggest], room) if room >= 200 else _cut(out[biggest], biggest)
+    return out
 
 
 def _namespace(found: Entry, path: str, hit: Located) -> SchemaSection:
@@ -323,15 +363,19 @@ def section(name: str, path: str | None, *, max_bytes: int = DEFAULT_MAX_BYTES) 
             f"no part {path!r} in schema {found.name}: {lead}try a property path starting at "
             f"{', '.join(roots) or 'the root'}, a definition name, or a pointer like #/definitions/..."
         )
-    chosen = hits if kind == "property" else hits[:1]
+    # A property path often ends on a bare `$ref`; name the definition it points at, which the reader can reuse.
+    chosen = list(
+        {(f, p): (f, p, n) for f, p, n in (_deref(*h) for h in (hits if kind == "property" else hits[:1]))}.values()
+    )
     if kind == "definition" and isinstance(chosen[0][2], dict) and is_namespace(chosen[0][2]):
         return _namespace(found, path, chosen[0])
     others = [_display(found.file, f, p) for f, p, _ in hits[1:]] if kind == "definition" else []
     content: dict[str, Any] = {}
-    stats: dict[str, Any] = {}
+    stats = _Inlining(found.file)
     for levels in (1, 0):
-        stats = {"home": found.file, "inlined": 0, "refs": {}}
-        parts = [(f, p, _inline(f, _deref(f, p, n)[2], levels, stats)) for f, p, n in chosen[:_MAX_VARIANTS]]
+        # Refs inlined one level is the answer; when that is too big, the refs stay refs before anything is cut.
+        stats = _Inlining(found.file)
+        parts = [(f, p, _inline(f, n, levels, stats)) for f, p, n in chosen[:_MAX_VARIANTS]]
         if len(parts) == 1:
             body = parts[0][2]
             content = body if isinstance(body, dict) else {"value": body}
@@ -342,34 +386,28 @@ def section(name: str, path: str | None, *, max_bytes: int = DEFAULT_MAX_BYTES) 
             }
         if _size(content) <= max_bytes:
             break
-    truncated = False
-    if _size(content) > max_bytes:
-        for depth in range(8, 0, -1):
-            pruned = _prune(content, depth)
-            if _size(pruned) <= max_bytes or depth == 1:
-                content, truncated = pruned, True
-                break
+    truncated = _size(content) > max_bytes
+    if truncated:
+        shrunk = _shrink(content, max_bytes)
+        content = shrunk if isinstance(shrunk, dict) else {"summary": shrunk}
     pointer = _display(found.file, chosen[0][0], chosen[0][1]) if len(chosen) == 1 else "(several)"
-    refs = list(stats["refs"])[:50]
-    hint = (
-        f"deep parts were summarised to fit {max_bytes} bytes: ask for a narrower path"
-        if truncated
-        else (
-            f"{len(stats['refs'])} referenced definitions are left as $ref: pass one as the path to read it"
-            if refs
-            else "complete: nothing is left as $ref"
-        )
-    )
+    notes: list[str] = []
+    if kind == "definition" and path.strip().strip("#/").replace(".", "/") not in pointer:
+        notes.append(f"found by name at {pointer}")
+    if truncated:
+        notes.append(f"deep parts were summarised to fit {max_bytes} bytes: ask for a narrower path")
+    if stats.refs:
+        notes.append(f"{len(stats.refs)} referenced definitions are left as $ref: pass one as the path to read it")
     return SchemaSection(
         name=found.name,
         requested_path=path,
-        kind="property" if kind == "property" else "definition",
+        kind=kind,
         pointer=pointer,
         content=content,
         size_bytes=_size(content),
         truncated=truncated,
-        refs_inlined=stats["inlined"],
-        refs=refs,
+        refs_inlined=stats.inlined,
+        refs=list(stats.refs)[:50],
         other_matches=others[:20],
-        hint=hint,
+        hint="; ".join(notes) or "complete: nothing is left as $ref",
     )

@@ -10,7 +10,7 @@ from __future__ import annotations
 import difflib
 import json
 import re
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from functools import cache
 from typing import Any, cast
@@ -22,26 +22,9 @@ from jsonschema.validators import Draft7Validator, extend, validator_for
 
 from harness_connector.services.schemas_catalog import deref, document, entry, registry
 from harness_connector.services.schemas_models import ValidationIssue, ValidationReport
+from harness_connector.services.schemas_yaml import Path, load_with_marks, locate, render_path
 
-__all__ = ["render_path", "validate_text"]
-
-_BOOL_TAG = "tag:yaml.org,2002:bool"
-_TIMESTAMP_TAG = "tag:yaml.org,2002:timestamp"
-_MAX_MARKS = 200_000
-
-
-class _Loader(yaml.SafeLoader):
-    """SafeLoader reading scalars as YAML 1.2 and Harness do: `on`, `yes`, `no` stay strings, dates stay text."""
-
-
-_Loader.yaml_implicit_resolvers = {
-    first: [(tag, rx) for tag, rx in resolvers if tag not in (_BOOL_TAG, _TIMESTAMP_TAG)]
-    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
-}
-_Loader.add_implicit_resolver(_BOOL_TAG, re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF"))
-
-Path = tuple[str | int, ...]
-Marks = dict[tuple[str, ...], tuple[int, int]]
+__all__ = ["validate_text", "validator"]
 
 
 @dataclass(frozen=True)
@@ -104,7 +87,7 @@ def _all_of(
 
 
 @cache
-def _validator(name: str) -> Validator:
+def validator(name: str) -> Validator:
     """The schema's validator, built once per process."""
     schema = document(entry(name).file)
     # Harness's files declare draft-07 on their definitions but not always at the root.
@@ -113,54 +96,6 @@ def _validator(name: str) -> Validator:
         validator_for(schema, default=Draft7Validator), {"allOf": _all_of}
     )
     return cls(schema, registry=registry(name))
-
-
-def _load(text: str) -> tuple[Any, Marks]:
-    loader = _Loader(text)
-    try:
-        node = loader.get_single_node()
-        data = loader.construct_document(node) if node is not None else None
-    finally:
-        loader.dispose()
-    marks: Marks = {}
-    if node is not None:
-        _index(node, (), marks, None, set())
-    return data, marks
-
-
-def _index(node: yaml.Node, path: tuple[str, ...], marks: Marks, key: yaml.Node | None, seen: set[int]) -> None:
-    # A key's own line is where a reader looks for the thing it names; aliases may recurse, so stop at a cycle.
-    if id(node) in seen or len(marks) > _MAX_MARKS:
-        return
-    mark = (key or node).start_mark
-    marks.setdefault(path, (mark.line + 1, mark.column + 1))
-    seen = seen | {id(node)}
-    if isinstance(node, yaml.MappingNode):
-        for k, v in node.value:
-            if isinstance(k, yaml.ScalarNode):
-                _index(v, (*path, str(k.value)), marks, k, seen)
-    elif isinstance(node, yaml.SequenceNode):
-        for i, item in enumerate(node.value):
-            _index(item, (*path, str(i)), marks, None, seen)
-
-
-def _locate(path: Path, marks: Marks) -> tuple[int | None, int | None]:
-    key = tuple(str(p) for p in path)
-    while key not in marks and key:
-        key = key[:-1]
-    return marks.get(key, (None, None))
-
-
-def render_path(path: Iterable[str | int]) -> str:
-    out = ""
-    for part in path:
-        if isinstance(part, int):
-            out += f"[{part}]"
-        elif re.fullmatch(r"[A-Za-z_$][\w$-]*", part):
-            out += f".{part}" if out else part
-        else:
-            out += f"[{json.dumps(part)}]"
-    return out
 
 
 def _json_type(value: Any) -> str:
@@ -178,7 +113,11 @@ def _show(value: Any) -> str:
     return json.dumps(value) if isinstance(value, bool) or value is None else str(value)
 
 
-def _some(values: Sequence[str], limit: int = 15) -> str:
+# A discriminator's values answer "what can I write here?", so they are listed whole; other lists are cut.
+_WHOLE = 200
+
+
+def _some(values: Sequence[str], limit: int = 30) -> str:
     shown = ", ".join(values[:limit])
     return shown + (f", ... ({len(values) - limit} more)" if len(values) > limit else "")
 
@@ -194,7 +133,6 @@ def _did_you_mean(value: Any, choices: Sequence[str]) -> str:
     return f"did you mean {' or '.join(repr(n) for n in near)}? " if near else ""
 
 
-_IDENTIFIER = "^[a-zA-Z_][0-9a-zA-Z_]{0,127}$"
 _PATTERN_HINTS = (
     (
         lambda p: p.startswith("^[a-zA-Z_][0-9a-zA-Z_"),
@@ -202,6 +140,10 @@ _PATTERN_HINTS = (
         "letters, digits and '_' (at most 128), e.g. build_and_test",
     ),
     (lambda p: p.startswith("^[a-zA-Z_0-9-.]"), "names hold letters, digits, spaces, '-', '_' and '.'"),
+    (
+        lambda p: "secrets\\.getValue" in p,
+        "a Secret-type value is the secret's identifier (e.g. account.slack_webhook), not <+secrets.getValue(...)>",
+    ),
     (lambda p: "[smhwd]" in p, "durations look like 30s, 10m, 1h 30m or 2d (or an expression like <+input>)"),
     (lambda p: "<\\+input>" in p, "only a runtime input fits here, e.g. <+input>"),
     (lambda p: "<\\+.+>" in p or "\\$\\{\\{" in p, "only an expression fits here, e.g. <+pipeline.variables.x>"),
@@ -264,7 +206,27 @@ def _issue(error: ValidationError) -> list[_Issue]:
 def _issues(name: str, error: ValidationError) -> list[_Issue]:
     if error.validator in ("oneOf", "anyOf") and error.context:
         return _from_alternatives(name, error)
+    if error.validator == "oneOf":
+        return [_ambiguous(name, error)]
     return _issue(error)
+
+
+def _ambiguous(name: str, error: ValidationError) -> _Issue:
+    """A `oneOf` the node matches more than once: almost always its discriminator (`type`) is missing."""
+    base: Path = tuple(error.absolute_path)
+    instance = error.instance
+    options = _value(error) if isinstance(_value(error), list) else []
+    for key in ("type", "kind"):
+        values = sorted({v for option in options for v in (_accepted(name, option, key) or [])})
+        if isinstance(instance, dict) and key not in instance and values:
+            where = render_path(base) or "the document root"
+            return _Issue(
+                base,
+                "required",
+                f"missing required property {key!r}",
+                f"add `{key}:` under {where}; allowed: {_some(values, _WHOLE)}",
+            )
+    return _Issue(base, "oneOf", "matches more than one of the allowed forms", "add the keys of exactly one form")
 
 
 def _accepted(name: str, schema: Any, key: str) -> list[str] | None:
@@ -316,7 +278,7 @@ def _from_alternatives(name: str, error: ValidationError) -> list[_Issue]:  # no
                 kept = matched
             elif value not in allowed:
                 choices = sorted(set(allowed))
-                hint = _did_you_mean(value, choices) + f"allowed: {_some(choices)}"
+                hint = _did_you_mean(value, choices) + f"allowed: {_some(choices, _WHOLE)}"
                 return [_Issue((*base, key), "enum", f"{_show(instance[key])} is not an allowed {key}", hint)]
     if not kept:
         if shapes:
@@ -347,7 +309,7 @@ def validate_text(name: str, text: str, *, max_errors: int = 50) -> ValidationRe
         else "this schema is authored by harness-connector, not published by Harness: Harness may differ"
     )
     try:
-        data, marks = _load(text)
+        data, marks = load_with_marks(text)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         message = " ".join(str(p) for p in (exc.context, exc.problem) if p) or "invalid YAML"
@@ -381,13 +343,13 @@ def validate_text(name: str, text: str, *, max_errors: int = 50) -> ValidationRe
             draft=found.draft,
             hint=f"start from an example: schema_examples({found.name!r})",
         )
-    raw = [issue for error in _validator(found.name).iter_errors(data) for issue in _issues(found.name, error)]
+    raw = [issue for error in validator(found.name).iter_errors(data) for issue in _issues(found.name, error)]
     # Alternatives can report the same problem twice (with different allowed lists): keep the first.
     first: dict[tuple[Path, str, str], _Issue] = {}
     for issue in raw:
         first.setdefault((issue.path, issue.rule, issue.message), issue)
     unique = list(first.values())
-    located = [(_locate(i.path, marks), i) for i in unique]
+    located = [(locate(i.path, marks), i) for i in unique]
     located.sort(key=lambda item: (item[0][0] or 0, item[0][1] or 0, render_path(item[1].path)))
     errors = [
         ValidationIssue(line=line, column=column, path=render_path(i.path), message=i.message, hint=i.hint, rule=i.rule)

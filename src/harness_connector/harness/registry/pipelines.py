@@ -99,12 +99,10 @@ PIPELINE = ResourceType(
     fields=(
         "identifier",
         "name",
+        "description",
         "modules",
-        "numOfStages",
-        "storeType",
-        "executionSummaryInfo.lastExecutionStatus",
-        "executionSummaryInfo.lastExecutionTs",
-        "lastUpdatedAt",
+        "executionSummaryInfo.lastExecutionStatus as last_status",
+        "executionSummaryInfo.lastExecutionTs as last_run",
     ),
     filters=(
         FieldSpec(name="search_term", description="Matches pipeline name, identifier or tags."),

@@ -22,19 +22,19 @@ from harness_connector.services.results import ItemDetail, ItemList, WriteResult
 __all__ = ["register"]
 
 TypeArg = Annotated[
-    str | None, Field(description="Resource type, e.g. pipeline, execution, connector (harness_describe lists all).")
+    str | None, Field(description="e.g. pipeline, execution, connector; harness_describe lists all.")
 ]
-UrlArg = Annotated[str | None, Field(description="A Harness UI URL; fills type, scope and ids (wins over defaults).")]
-IdArg = Annotated[str | None, Field(description="The item's own identifier.")]
-OrgArg = Annotated[str | None, Field(description="Organization; defaults to HARNESS_ORG.")]
-ProjectArg = Annotated[str | None, Field(description="Project; defaults to HARNESS_PROJECT.")]
-ScopeArg = Annotated[str | None, Field(description="account, org or project, for types that exist at several.")]
+UrlArg = Annotated[str | None, Field(description="Harness UI URL; fills type, scope and ids.")]
+IdArg = Annotated[str | None, Field(description="The item's identifier.")]
+OrgArg = Annotated[str | None, Field(description="Default: HARNESS_ORG.")]
+ProjectArg = Annotated[str | None, Field(description="Default: HARNESS_PROJECT.")]
+ScopeArg = Annotated[str | None, Field(description="account, org or project.")]
 ParamsArg = Annotated[
-    dict[str, Any] | str | None, Field(description="More arguments by name, e.g. {pipeline_id: ...}.")
+    dict[str, Any] | str | None, Field(description="More arguments by name.")
 ]
-BodyArg = Annotated[dict[str, Any] | str | None, Field(description="The definition: an object, or a YAML string.")]
+BodyArg = Annotated[dict[str, Any] | str | None, Field(description="Object or YAML string.")]
 ConfirmArg = Annotated[
-    bool | None, Field(description="Only after the person agreed, in clients that cannot ask them directly.")
+    bool | None, Field(description="Only after the person agreed, if the client cannot ask.")
 ]
 
 

@@ -70,6 +70,7 @@ class FailureFamily:
     step_status: str = "Failed"
     fail_at: tuple[float, float] = (0.2, 0.9)  # share of the step's usual duration after which it fails
     exit_code: int = 1
+    runs_step: bool = True  # False: Harness fails the step before its command starts, so its log has no output
     host: str = ""  # the remote host involved, for telemetry around windows
     commits: tuple[str, str] = ("", "")  # breaking and fixing commit messages of regressions
     fix_hours: tuple[float, float] = (2.0, 20.0)  # how long a regression on main stays broken

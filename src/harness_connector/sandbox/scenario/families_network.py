@@ -183,20 +183,19 @@ NETWORK_FAMILIES: tuple[FailureFamily, ...] = (
         message=RUN_STEP_MESSAGE,
         roles=("docker",),
         toolchains=("docker",),
+        fail_at=(0.0, 0.08),  # pulling the base image is the build's first step
         mode="window",
         rate=1,
         window_minutes=(25, 60),
         host="registry-1.docker.io",
         lines={
             "docker": (
-                "<c>INFO</>[0000] Retrieving image manifest {base_image}",
                 "W|<y>WARN</>[0030] Error while retrieving image from cache: {base_image} getting file info: stat "
                 "/cache/sha256:{sha256}: no such file or directory",
                 "E|error building image: unable to complete operation after 0 attempts, last error: GET "
                 "https://index.docker.io/v2/{repository}/manifests/{base_tag}: Get "
                 '"https://registry-1.docker.io/v2/{repository}/manifests/{base_tag}": dial tcp {ip}:443: i/o timeout',
                 "---",
-                "<c>INFO</>[0000] Retrieving image manifest {base_image}",
                 "E|error building image: GET https://registry-1.docker.io/v2/{repository}/manifests/{base_tag}: "
                 "UNKNOWN: 503 Service Unavailable",
             )
@@ -217,7 +216,7 @@ NETWORK_FAMILIES: tuple[FailureFamily, ...] = (
         host="deb.debian.org",
         lines={
             "docker": (
-                "<c>INFO</>[0004] RUN apt-get update && apt-get install -y --no-install-recommends ca-certificates "
+                "<c>INFO</>[{k_secs}] RUN apt-get update && apt-get install -y --no-install-recommends ca-certificates "
                 "curl",
                 "Err:1 http://deb.debian.org/debian bookworm InRelease",
                 "  Temporary failure resolving 'deb.debian.org'",
@@ -342,13 +341,13 @@ NETWORK_FAMILIES: tuple[FailureFamily, ...] = (
         message=RUN_STEP_MESSAGE,
         roles=("docker",),
         toolchains=("docker",),
+        fail_at=(0.0, 0.08),  # pulling the base image is the build's first step
         mode="window",
         rate=1,
         window_minutes=(45, 120),
         host="registry-1.docker.io",
         lines={
             "docker": (
-                "<c>INFO</>[0000] Retrieving image manifest {base_image}",
                 "E|error building image: GET https://index.docker.io/v2/{repository}/manifests/{base_tag}: "
                 "TOOMANYREQUESTS: You have reached your pull rate limit. You may increase the limit by authenticating "
                 "and upgrading: https://www.docker.com/increase-rate-limit",

@@ -43,7 +43,7 @@ _TEST_SUMMARY = {
         "<B>Tests:</>       <r>{failed} failed</>, <y>{skipped} skipped</>, <g>{passed} passed</>, {total} total",
         "Ran all test suites.",
     ),
-    "playwright": (
+    "test:playwright": (
         "",
         "  <r>{failed} failed</>",
         "*E|    [chromium] › {file_name}:{line}:5 › {class_name} › {name}",
@@ -188,7 +188,8 @@ QUALITY_FAMILIES: tuple[FailureFamily, ...] = (
         fail_at=(0.5, 0.8),
         lines={
             "*": (
-                "W|Analysis minute {n}: error rate canary {canary_error_pct}% baseline {baseline_error_pct}%: FAIL",
+                "W|Analysis minute {minute}: error rate canary {canary_error_pct}% "
+                "baseline {baseline_error_pct}%: FAIL",
                 'W|Log clusters: 2 unknown: "ERROR c.a.p.SettlementClient : settlement call failed: '
                 'java.lang.IllegalStateException: ledger cursor is stale"',
                 "E|Verification failed: risk HIGH (2 metrics failed, 2 unknown log clusters)",

@@ -114,6 +114,7 @@ RUNNER_FAMILIES: tuple[FailureFamily, ...] = (
         failure_types=("INFRASTRUCTURE_FAILURE",),
         message="failed to call LE.RetryStartStep: context deadline exceeded",
         roles=("install", "compile", "test"),
+        runs_step=False,
         mode="random",
         rate=0.0008,
         fail_at=(0.0, 0.05),
@@ -127,6 +128,7 @@ RUNNER_FAMILIES: tuple[FailureFamily, ...] = (
         message="No eligible delegate(s) in account to execute task. None of the delegates with selector(s) "
         "[{selector}] are connected",
         roles=("init", "deploy", "script", "ops", "smoke", "verify"),
+        runs_step=False,
         mode="window",
         rate=1,
         window_minutes=(30, 75),
@@ -183,6 +185,7 @@ RUNNER_FAMILIES: tuple[FailureFamily, ...] = (
         message="Unable to connect to the Kubernetes cluster of connector [{connector}]: Unauthorized (401). The "
         "service account token may have expired; update the connector's credentials",
         roles=("deploy", "ops"),
+        runs_step=False,
         mode="window",
         rate=0,
         hit_rate=1.0,

@@ -12,7 +12,10 @@ from collections.abc import Callable
 
 from harness_connector.sandbox.scenario.pools import POOLS
 
-__all__ = ["GENERATORS", "Generator", "LineState", "second_prefix"]
+__all__ = ["GENERATORS", "TIME_FIELDS", "Generator", "LineState", "second_prefix"]
+
+# Generated from the time of the line that prints them, so never drawn once for several lines.
+TIME_FIELDS = frozenset({"now", "now_local", "date", "log_stamp", "k_secs", "minute", "reset_epoch"})
 
 
 class LineState:
@@ -60,6 +63,7 @@ GENERATORS: dict[str, Generator] = {
     "kb": _int(1, 2400),
     "kbs": _int(180, 9800),
     "n": _int(1, 480),
+    "ready": _int(0, 2),
     "pct": _int(0, 100),
     "line": _int(12, 420),
     "line2": _int(12, 420),
@@ -80,6 +84,7 @@ GENERATORS: dict[str, Generator] = {
     "date": lambda s: s.prefix[:10],
     "log_stamp": lambda s: s.prefix[:-1].replace(":", "_") + f"_{s.now % 1000:03d}Z",
     "k_secs": lambda s: f"{(s.now - s.start) // 1000:04d}",
+    "minute": lambda s: str((s.now - s.start) // 60_000 + 1),
     "npm_tarball": _npm_tarball,
     "reset_epoch": lambda s: str(s.now // 1000 + 1800),
     **{name: _pool(name) for name in POOLS},

@@ -18,7 +18,7 @@ from typing import Any
 from harness_connector.sandbox.model import LogRecipe
 from harness_connector.sandbox.scenario.failure import FailureFamily
 from harness_connector.sandbox.scenario.families import FAMILIES
-from harness_connector.sandbox.scenario.generators import GENERATORS, LineState, second_prefix
+from harness_connector.sandbox.scenario.generators import GENERATORS, TIME_FIELDS, LineState, second_prefix
 from harness_connector.sandbox.scenario.templates import TEMPLATES, LogTemplate
 from harness_connector.sandbox.scenario.testcatalog import TestSpec, catalog
 from harness_connector.sandbox.scenario.toolchains import TOOLCHAINS
@@ -128,9 +128,9 @@ def _base_fields(params: Mapping[str, Any], state: LineState) -> _Fields:
 
 
 class _Layer(dict[str, str]):
-    """A few values over the base fields, without copying them."""
+    """A few values over other fields, without copying them."""
 
-    parent: _Fields
+    parent: dict[str, str]
 
     def __missing__(self, key: str) -> str:
         return self.parent[key]
@@ -140,7 +140,7 @@ class _Layer(dict[str, str]):
 Block = tuple[tuple[_Line, ...], dict[str, str], tuple[str, ...]]
 
 
-def _overlay(base: _Fields, extra: Mapping[str, str]) -> dict[str, str]:
+def _overlay(base: dict[str, str], extra: Mapping[str, str]) -> dict[str, str]:
     fields = _Layer(extra)
     fields.parent = base
     return fields
@@ -241,10 +241,13 @@ def _failure_tail(
         return []
     lines = _block(variants[int(params.get("variant", 0)) % len(variants)])
     failed = _failed_tests(params)
+    # The failure's own numbers (a line and column, a request id) read the same on every line that names them.
+    shared = [name for name in _shared_names(base, lines) if name not in TIME_FIELDS]
+    tail = _overlay(base, {name: GENERATORS[name](base.state) for name in shared}) if shared else base
     blocks: list[Block] = []
     for line in lines:
         if not line.per_failed_test:
-            blocks.append(((line,), base, ()))
+            blocks.append(((line,), tail, ()))
             continue
         for test in failed:
             spec = TestSpec(
@@ -257,7 +260,7 @@ def _failure_tail(
                 "",
             )
             fields = _test_fields(spec, int(test.get("duration_ms", 0)), str(test.get("message", "")))
-            blocks.append(((line,), _overlay(base, fields), ()))
+            blocks.append(((line,), _overlay(tail, fields), ()))
     return blocks
 
 
@@ -269,6 +272,8 @@ def _plan(recipe: LogRecipe, base: _Fields) -> list[Block]:
     unfinished = family is not None or bool(params.get("in_progress"))
     progress = float(params.get("progress", 0.3 + rng.random() * 0.6)) if unfinished else 1.0
     _summary(base, params)
+    if family is not None and not family.runs_step:
+        return _failure_tail(family, base, params, template)
     blocks: list[Block] = [((line,), base, ()) for line in _block(template.header)]
     tests: list[Block] = []
     if template.per_test or template.group_start:

@@ -281,8 +281,8 @@ def build_events(
             events.append(
                 _event(
                     at,
-                    rng.choice(("payments-api", "storefront", "egress-proxy")),
-                    "background",
+                    rng.choice(("egress-proxy", "app")),
+                    rng.choice(("payments-api", "storefront", "search-api", "ledger-service")),
                     "network_error",
                     host,
                     _message(rng, "network", "", host),

@@ -113,7 +113,7 @@ OPS_TEMPLATES: tuple[LogTemplate, ...] = (
         body=(
             (
                 'Waiting for deployment "{service}" rollout to finish: '
-                "{n} of {replicas} updated replicas are available...",
+                "{ready} of {replicas} updated replicas are available...",
             ),
             ('Event  : Pod   {service}-{hex7}-{pod5}   Pulling image "{artifact}"   Normal   Pulling',),
             ("Event  : Pod   {service}-{hex7}-{pod5}   Started container {service}   Normal   Started",),
@@ -161,7 +161,7 @@ OPS_TEMPLATES: tuple[LogTemplate, ...] = (
         ),
         body=(
             (
-                "Analysis minute {n}: error rate canary {pct_small}% baseline {pct_small}%; p95 latency canary "
+                "Analysis minute {minute}: error rate canary {pct_small}% baseline {pct_small}%; p95 latency canary "
                 "{ms}ms baseline {ms}ms: PASS",
             ),
             ("Log clusters: 0 unknown, 0 unexpected frequency",),

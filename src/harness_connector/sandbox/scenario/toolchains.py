@@ -236,7 +236,4 @@ def package_params(toolchain: Toolchain, rng: random.Random) -> dict[str, str]:
         params["wheel_path"] = (
             f"{digest[:2]}/{digest[2:4]}/{digest[4:]}/{name.replace('-', '_')}-{version}-py3-none-any.whl"
         )
-    if toolchain.id == "docker":
-        params["image"] = f"{name}:{version}"
-        params["repository"] = name if "/" in name else f"library/{name}"
     return params
