@@ -15,7 +15,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 run: install
-	$(BIN)/harness-connector run
+	$(BIN)/harness-connector serve --http
 
 # The whole suite, slow tests included: this is what CI runs.
 test: install

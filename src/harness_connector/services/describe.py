@@ -31,8 +31,8 @@ class TypeSummary(_Model):
 
     type: str
     toolset: str
-    description: str
-    operations: dict[str, str] = Field(description="Operation name -> risk.")
+    description: str | None = Field(default=None, description="Given when the listing is filtered.")
+    operations: str = Field(description="Operation names; writes carry their risk, e.g. 'delete:destructive'.")
 
 
 class TypeDetail(_Model):
@@ -60,12 +60,15 @@ class Description(_Model):
     hint: str
 
 
-def _summary(item: ResourceType) -> TypeSummary:
+def _summary(item: ResourceType, *, with_description: bool) -> TypeSummary:
     return TypeSummary(
         type=item.name,
         toolset=item.toolset,
-        description=item.description,
-        operations={name: op.policy.risk.value for name, op in item.operations.items()},
+        description=item.description if with_description else None,
+        operations=" ".join(
+            name if op.policy.risk.value == "read" else f"{name}:{op.policy.risk.value}"
+            for name, op in item.operations.items()
+        ),
     )
 
 
@@ -122,6 +125,8 @@ def describe(
         ]
     return Description(
         toolsets=known,
-        types=[_summary(t) for t in types],
-        hint="pass resource_type for one type's operations, paths, filters, fields and an example",
+        # The full listing stays small: names say enough to pick; a filter or one type gives the prose.
+        types=[_summary(t, with_description=bool(toolset or search_term)) for t in types],
+        hint="pass resource_type for one type's operations, paths, filters, fields and an example; "
+        "toolset or search_term lists types with their descriptions",
     )
