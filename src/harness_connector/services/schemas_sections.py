@@ -9,7 +9,6 @@ can read it whole. A path may be a JSON pointer ("#/definitions/pipeline/stages/
 from __future__ import annotations
 
 import difflib
-import json
 import re
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -25,6 +24,7 @@ from harness_connector.services.schemas_catalog import (
     resolve_ref,
 )
 from harness_connector.services.schemas_models import SchemaSection
+from harness_connector.services.schemas_summary import described, shrink, size, summary
 
 __all__ = ["DEFAULT_MAX_BYTES", "outline", "section"]
 
@@ -45,10 +45,6 @@ class _Inlining:
     refs: dict[str, None] = field(default_factory=dict)  # an ordered set of the refs left in place
 
 
-def _size(content: Any) -> int:
-    return len(json.dumps(content, separators=(",", ":")))
-
-
 def _display(home: str, file: str, pointer: str) -> str:
     """A pointer as the reader can pass it back: '#/...' in the schema's own file, 'pipeline.json#/...' elsewhere."""
     return pointer if file == home else f"{file.rsplit('/', 1)[-1]}{pointer}"
@@ -66,56 +62,6 @@ def _deref(file: str, pointer: str, node: Any) -> Located:
     return file, pointer, node
 
 
-def _summary(node: Any, depth: int = 0) -> str:
-    """One line saying what a schema accepts, for outlines and for parts cut by the size cap."""
-    if not isinstance(node, dict):
-        return json.dumps(node) if isinstance(node, bool) else "?"
-    ref = node.get("$ref")
-    if isinstance(ref, str):
-        return "→ " + ref.rsplit("/", 1)[-1]
-    if "enum" in node:
-        values = [v if isinstance(v, str) and not v.isdigit() else json.dumps(v) for v in node["enum"]]
-        return "enum: " + "|".join(values[:8]) + (f"|… (+{len(values) - 8})" if len(values) > 8 else "")
-    if "const" in node:
-        return f"const: {node['const']}"
-    for comb in ("oneOf", "anyOf"):
-        if isinstance(node.get(comb), list) and depth < 2:
-            text = " | ".join(_summary(b, depth + 1) for b in node[comb])
-            return text if len(text) <= 160 else text[:157] + "..."
-    condition = node.get("if")
-    if isinstance(condition, dict) and depth < 2:
-        tests = condition.get("properties", {})
-        named = [f"{k}={t['const']}" for k, t in tests.items() if isinstance(t, dict) and "const" in t]
-        return f"if {', '.join(named) or 'it matches'} → {_summary(node.get('then'), depth + 1)}"
-    return _shape(node, depth)
-
-
-def _shape(node: dict[str, Any], depth: int) -> str:
-    """The structural part of `_summary`: small objects spelled out, arrays, larger objects by their keys."""
-    kind = node.get("type")
-    props = node.get("properties")
-    if isinstance(props, dict) and 0 < len(props) <= 2 and kind is None and depth < 3:
-        return "{" + ", ".join(f"{k}: {_summary(v, depth + 1)}" for k, v in props.items()) + "}"
-    if kind == "array" or "items" in node:
-        return f"array<{_summary(node.get('items'), depth + 1)}>" if depth < 3 else "array"
-    if isinstance(props, dict) and props:
-        names = list(props)
-        return "object{" + ", ".join(names[:8]) + (", …" if len(names) > 8 else "") + "}"
-    if isinstance(kind, list):
-        return " | ".join(str(k) for k in kind)
-    if isinstance(node.get("allOf"), list) and depth < 2:
-        return " & ".join(_summary(b, depth + 1) for b in node["allOf"][:3])
-    return str(kind) if kind else "any"
-
-
-def _described(node: Any) -> str:
-    text = _summary(node)
-    description = node.get("description") if isinstance(node, dict) else None
-    if isinstance(description, str) and description:
-        text += " — " + (description if len(description) <= 100 else description[:97] + "...")
-    return text
-
-
 def _object_outline(file: str, pointer: str, node: Any) -> dict[str, Any]:
     file, pointer, node = _deref(file, pointer, node)
     out: dict[str, Any] = {"pointer": pointer}
@@ -125,10 +71,10 @@ def _object_outline(file: str, pointer: str, node: Any) -> dict[str, Any]:
         out["required"] = node["required"]
     props = node.get("properties")
     if isinstance(props, dict):
-        out["properties"] = {k: _described(v) for k, v in props.items()}
+        out["properties"] = {k: described(v) for k, v in props.items()}
     for comb in _COMBINATORS:
         if isinstance(node.get(comb), list):
-            out[comb] = [_summary(b) for b in node[comb]][:_MAX_VARIANTS]
+            out[comb] = [summary(b) for b in node[comb]][:_MAX_VARIANTS]
     return out
 
 
@@ -157,7 +103,7 @@ def outline(name: str) -> SchemaSection:
         "description": doc.get("description", found.description),
         "type": doc.get("type", "object"),
         "required": doc.get("required", []),
-        "properties": {k: _described(v) for k, v in doc.get("properties", {}).items()},
+        "properties": {k: described(v) for k, v in doc.get("properties", {}).items()},
         "root_objects": {
             k: _object_outline(found.file, f"#/properties/{k}", v)
             for k, v in doc.get("properties", {}).items()
@@ -175,7 +121,7 @@ def outline(name: str) -> SchemaSection:
         kind="outline",
         pointer="#",
         content=content,
-        size_bytes=_size(content),
+        size_bytes=size(content),
         truncated=False,
         refs_inlined=0,
         refs=[],
@@ -293,45 +239,14 @@ def _noise(key: str, value: Any) -> bool:
     return isinstance(value, str) and bool(_NOISE_DESC.match(value))
 
 
-def _cut(node: Any, key: Any) -> str:
-    """What stands in for a part cut by the size cap: enough to ask for it next."""
-    if isinstance(node, list):
-        return f"… {len(node)} items"
-    for marker in ("pointer", "x-ref"):
-        if isinstance(node.get(marker), str):
-            return f"… ask for {node[marker]}"
-    if key in ("properties", "definitions"):
-        names = list(node)
-        return f"… {len(names)} properties: " + ", ".join(names[:12]) + (", …" if len(names) > 12 else "")
-    return "… " + _summary(node)
-
-
-def _shrink(node: Any, budget: int) -> Any:
-    """`node` within about `budget` bytes: the biggest parts are shrunk first, so small fields stay readable."""
-    if _size(node) <= budget or not isinstance(node, dict | list):
-        return node
-    keys: list[Any] = list(node) if isinstance(node, dict) else list(range(len(node)))
-    out: Any = dict(node) if isinstance(node, dict) else list(node)
-    done: set[Any] = set()
-    while (excess := _size(out) - budget) > 0:
-        open_keys = [k for k in keys if k not in done and isinstance(out[k], dict | list)]
-        if not open_keys:
-            return _cut(node, None)
-        biggest = max(open_keys, key=lambda k: _size(out[k]))
-        done.add(biggest)
-        room = _size(out[biggest]) - excess
-        out[biggest] = _shrink(out[biggest], room) if room >= 200 else _cut(out[biggest], biggest)
-    return out
-
-
 def _namespace(found: Entry, path: str, hit: Located) -> SchemaSection:
     file, pointer, node = hit
     shown = _display(found.file, file, pointer)
     content: dict[str, Any] = {
         "namespace": shown,
-        "definitions": {k: _summary(v) for k, v in node.items()}
+        "definitions": {k: summary(v) for k, v in node.items()}
         if all(not is_namespace(v) for v in node.values())
-        else {k: f"namespace of {len(v)}" if is_namespace(v) else _summary(v) for k, v in node.items()},
+        else {k: f"namespace of {len(v)}" if is_namespace(v) else summary(v) for k, v in node.items()},
     }
     return SchemaSection(
         name=found.name,
@@ -339,7 +254,7 @@ def _namespace(found: Entry, path: str, hit: Located) -> SchemaSection:
         kind="definition",
         pointer=shown,
         content=content,
-        size_bytes=_size(content),
+        size_bytes=size(content),
         truncated=False,
         refs_inlined=0,
         refs=[],
@@ -384,11 +299,11 @@ def section(name: str, path: str | None, *, max_bytes: int = DEFAULT_MAX_BYTES) 
                 "description": f"{len(chosen)} alternatives reach this path; each is shown with its pointer",
                 "variants": [{"pointer": _display(found.file, f, p), "schema": body} for f, p, body in parts],
             }
-        if _size(content) <= max_bytes:
+        if size(content) <= max_bytes:
             break
-    truncated = _size(content) > max_bytes
+    truncated = size(content) > max_bytes
     if truncated:
-        shrunk = _shrink(content, max_bytes)
+        shrunk = shrink(content, max_bytes)
         content = shrunk if isinstance(shrunk, dict) else {"summary": shrunk}
     pointer = _display(found.file, chosen[0][0], chosen[0][1]) if len(chosen) == 1 else "(several)"
     notes: list[str] = []
@@ -404,7 +319,7 @@ def section(name: str, path: str | None, *, max_bytes: int = DEFAULT_MAX_BYTES) 
         kind=kind,
         pointer=pointer,
         content=content,
-        size_bytes=_size(content),
+        size_bytes=size(content),
         truncated=truncated,
         refs_inlined=stats.inlined,
         refs=list(stats.refs)[:50],
