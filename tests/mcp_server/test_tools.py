@@ -186,3 +186,28 @@ async def test_every_result_satisfies_its_tool_output_schema(sut: ServerUnderTes
             schema = schemas[name]
             assert schema is not None
             jsonschema.validate(payload(result), schema)
+
+
+async def test_harness_schema_lists_outlines_gives_examples_and_validates_with_line_numbers(
+    sut: ServerUnderTest,
+) -> None:
+    broken = "pipeline:\n  name: Build\n  identifier: build\n  stages:\n    - stage:\n        name: a\n        type: Bogus\n"
+    async with Client(sut.server()) as client:
+        listed = payload(await client.call_tool("harness_schema", {}))
+        outline = payload(await client.call_tool("harness_schema", {"resource_type": "pipeline"}))
+        examples = payload(await client.call_tool("harness_schema", {"resource_type": "pipeline", "example": True}))
+        report = payload(await client.call_tool("harness_schema", {"resource_type": "pipeline", "validate": broken}))
+        whole = await client.read_resource("schema:///trigger")
+        unknown = await client.call_tool("harness_schema", {"resource_type": "pipline"})
+    names = {s["name"] for s in listed["schemas"]}
+    assert {"pipeline", "template", "trigger", "pipeline_v1", "template_v1", "trigger_v1", "inputSet_v1",
+            "overlayInputSet_v1", "service_v1", "infra_v1", "agent-pipeline"} <= names  # fmt: skip
+    assert len(json.dumps(outline)) < 20_000
+    assert examples["examples"]
+    assert report["validation"]["valid"] is False
+    assert report["validation"]["errors"][0]["line"] == 7
+    block = whole.contents[0]
+    assert isinstance(block, types.TextResourceContents)
+    assert json.loads(block.text)
+    assert unknown.is_error
+    assert "pipeline" in str(unknown.content[0])

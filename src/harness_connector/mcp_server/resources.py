@@ -14,6 +14,7 @@ from harness_connector.errors import HarnessConnectorError
 from harness_connector.mcp_server.context import AppContext, app_context
 from harness_connector.services.arguments import resolve_target
 from harness_connector.services.resources import get_item, list_items
+from harness_connector.services.schemas import schema_text
 
 __all__ = ["register"]
 
@@ -54,6 +55,22 @@ def register(server: MCPServer[Any], current: Callable[[], AppContext]) -> None:
     )
     async def pipeline_yaml_scoped(org_id: str, project_id: str, pipeline_id: str, ctx: Context[Any, Any]) -> str:
         return await _pipeline_yaml(ctx, pipeline_id, org_id=org_id, project_id=project_id)
+
+    _register_schemas(server)
+
+
+def _register_schemas(server: MCPServer[Any]) -> None:
+    @server.resource(
+        "schema:///{schema_name}",
+        name="harness-schema",
+        description="A bundled Harness YAML JSON schema by name (pipeline, template, trigger, pipeline_v1, ...).",
+        mime_type="application/schema+json",
+    )
+    def harness_schema_resource(schema_name: str) -> str:
+        try:
+            return schema_text(schema_name)
+        except HarnessConnectorError as exc:
+            raise ResourceError(str(exc)) from exc
 
 
 async def _pipeline_yaml(ctx: Context[Any, Any], pipeline_id: str, *, org_id: str | None, project_id: str | None) -> str:

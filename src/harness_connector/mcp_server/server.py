@@ -17,7 +17,7 @@ from harness_connector import __version__
 from harness_connector.mcp_server.context import AppContext, ConnectionFactory, epoch_ms
 from harness_connector.mcp_server import prompts, resources
 from harness_connector.mcp_server.schema_compaction import compact_tool_schemas
-from harness_connector.mcp_server.tools import crud, describe, diagnose, execute, overview
+from harness_connector.mcp_server.tools import crud, describe, diagnose, execute, overview, schema
 
 __all__ = ["INSTRUCTIONS", "build_server"]
 
@@ -60,7 +60,7 @@ def build_server(open_connection: ConnectionFactory, *, now_ms: Callable[[], int
         lifespan=lifespan,
         log_level="WARNING",
     )
-    for module in (crud, execute, diagnose, describe, overview, prompts):
+    for module in (crud, execute, diagnose, describe, overview, schema, prompts):
         module.register(server)
     resources.register(server, current)
     compact_tool_schemas(server)

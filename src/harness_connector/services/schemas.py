@@ -13,7 +13,7 @@ Schemas are read lazily, once per process. Unknown names raise `UsageError` nami
 
 from __future__ import annotations
 
-from harness_connector.services.schemas_catalog import ENTRIES, entry, example_texts, file_size
+from harness_connector.services.schemas_catalog import ENTRIES, entry, example_texts, file_size, read_text
 from harness_connector.services.schemas_models import SchemaInfo, SchemaSection, ValidationIssue, ValidationReport
 from harness_connector.services.schemas_sections import DEFAULT_MAX_BYTES, section
 from harness_connector.services.schemas_validation import validate_text
@@ -28,6 +28,7 @@ __all__ = [
     "schema_examples",
     "schema_names",
     "schema_section",
+    "schema_text",
     "validate_yaml",
 ]
 
@@ -63,6 +64,11 @@ def schema_section(name: str, path: str | None = None, *, max_bytes: int = DEFAU
     `definitions/pipeline/steps/custom/ShellScriptStepInfo`), or a definition name (`ShellScriptStepInfo`).
     """
     return section(name, path, max_bytes=max_bytes)
+
+
+def schema_text(name: str) -> str:
+    """The schema file itself, as bundled (for clients that load whole schemas as resources)."""
+    return read_text(entry(name).file)
 
 
 def schema_examples(name: str) -> list[str]:

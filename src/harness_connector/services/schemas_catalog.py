@@ -198,6 +198,11 @@ def _resource(file: str) -> Traversable:
     return files("harness_connector").joinpath("schemas", *file.split("/"))
 
 
+def read_text(file: str) -> str:
+    """A bundled schema file's text, unchanged."""
+    return _resource(file).read_text(encoding="utf-8")
+
+
 def _repair(node: Any) -> None:
     if isinstance(node, dict):
         for key, value in node.items():
