@@ -52,7 +52,7 @@ def official_list_shape(items: list[Any], link: str) -> str:
         if not isinstance(item, Mapping):
             rows.append(item)
             continue
-        flat = {k: v for k, v in item.items() if _KEEP.search(k) and not isinstance(v, Mapping | list) or k == "tags"}
+        flat = {k: v for k, v in item.items() if (_KEEP.search(k) and not isinstance(v, Mapping | list)) or k == "tags"}
         if "name" in flat:
             flat["name"] = f"[{flat['name']}]({link})"
         rows.append(flat)
@@ -91,19 +91,13 @@ async def run() -> None:
         connector = (await raw_answer(conn, "connector", "list", {"size": 1}))[0]["connector"]["identifier"]
         official: dict[str, int] = {
             "list pipelines": tokens(official_list_shape(await raw_answer(conn, "pipeline", "list", {}), "x" * 120)),
-            "list executions": tokens(
-                official_list_shape(await raw_answer(conn, "execution", "list", {}), "x" * 140)
-            ),
-            "list connectors": tokens(
-                official_list_shape(await raw_answer(conn, "connector", "list", {}), "x" * 110)
-            ),
+            "list executions": tokens(official_list_shape(await raw_answer(conn, "execution", "list", {}), "x" * 140)),
+            "list connectors": tokens(official_list_shape(await raw_answer(conn, "connector", "list", {}), "x" * 110)),
             "get pipeline": tokens(
                 official_get_shape(await raw_answer(conn, "pipeline", "get", {"pipeline_id": pipeline}), "x" * 120)
             ),
             "get execution": tokens(
-                official_get_shape(
-                    await raw_answer(conn, "execution", "get", {"execution_id": failed}), "x" * 140
-                )
+                official_get_shape(await raw_answer(conn, "execution", "get", {"execution_id": failed}), "x" * 140)
             ),
             "get connector": tokens(
                 official_get_shape(await raw_answer(conn, "connector", "get", {"connector_id": connector}), "x" * 110)
@@ -141,7 +135,7 @@ async def run() -> None:
                 size = sum(tokens(getattr(block, "text", "")) for block in result.content)
             times.sort()
             p50 = statistics.median(times)
-            p95 = times[min(len(times) - 1, int(round(0.95 * (len(times) - 1))))]
+            p95 = times[min(len(times) - 1, round(0.95 * (len(times) - 1)))]
             peer = official.get(label)
             ratio = f"{size / peer:.2f}" if peer else ""
             print(f"{label:22} {p50:8.1f} {p95:8.1f} {size:8,} {peer or '':>9} {ratio:>6}")

@@ -48,7 +48,7 @@ class UsageError(HarnessConnectorError):
     """The caller asked for something that cannot be done as asked; the message says what would work."""
 
 
-class InvalidHarnessURL(UsageError):  # noqa: N818 - the name is part of the published contract
+class InvalidHarnessURL(UsageError):
     """A URL that is not a Harness UI URL, or lacks the parts the caller needs."""
 
 

@@ -53,8 +53,9 @@ def _free_port() -> int:
 
 def _structured(result: types.CallToolResult) -> dict[str, Any]:
     assert not result.is_error, result.content
-    assert result.structured_content is not None
-    return result.structured_content
+    data: dict[str, Any] | None = result.structured_content
+    assert data is not None
+    return data
 
 
 async def test_stdio_serve_against_the_sandbox_server_lists_and_gets_over_the_real_api(
@@ -64,8 +65,9 @@ async def test_stdio_serve_against_the_sandbox_server_lists_and_gets_over_the_re
     params = StdioServerParameters(
         command=sys.executable,
         args=["-m", "harness_connector", "serve"],
-        env=_environment(HARNESS_API_KEY=pat, HARNESS_BASE_URL=base_url, HARNESS_ORG="default",
-                         HARNESS_PROJECT="payments"),  # fmt: skip
+        env=_environment(
+            HARNESS_API_KEY=pat, HARNESS_BASE_URL=base_url, HARNESS_ORG="default", HARNESS_PROJECT="payments"
+        ),
     )
     async with Client(params) as client:
         tools = {tool.name for tool in (await client.list_tools()).tools}

@@ -24,7 +24,9 @@ def test_a_page_size_list_answering_an_ng_page_response_is_still_read() -> None:
 
 
 def test_harness_code_totals_come_from_x_total_headers() -> None:
-    page = parse_page(PagingStyle.CODE_PAGE, [{"id": 1}], page=0, size=1, headers={"x-total": "3", "x-total-pages": "3"})
+    page = parse_page(
+        PagingStyle.CODE_PAGE, [{"id": 1}], page=0, size=1, headers={"x-total": "3", "x-total-pages": "3"}
+    )
     assert page == Page(items=[{"id": 1}], page=0, size=1, total_items=3, total_pages=3)
     assert page.has_more
 

@@ -46,11 +46,12 @@ async def decline(context: Any, params: Any) -> types.ElicitResult:
 
 
 def payload(result: types.CallToolResult) -> dict[str, Any]:
-    assert result.structured_content is not None
+    data: dict[str, Any] | None = result.structured_content
+    assert data is not None, result.content
     text = result.content[0]
     assert isinstance(text, types.TextContent)
-    assert json.loads(text.text) == result.structured_content
-    return result.structured_content
+    assert json.loads(text.text) == data
+    return data
 
 
 async def test_the_server_lists_its_tools_with_annotations_from_the_policies(sut: ServerUnderTest) -> None:
@@ -119,9 +120,7 @@ async def test_a_declined_answer_is_final_even_with_confirm_true(sut: ServerUnde
 
 async def test_a_client_that_cannot_ask_gets_a_refusal_saying_how_to_confirm(sut: ServerUnderTest) -> None:
     async with Client(sut.server()) as client:
-        refused = await client.call_tool(
-            "harness_delete", {"resource_type": "pipeline", "resource_id": "nightly"}
-        )
+        refused = await client.call_tool("harness_delete", {"resource_type": "pipeline", "resource_id": "nightly"})
     assert refused.is_error
     text = str(refused.content[0])
     assert "confirm=true" in text

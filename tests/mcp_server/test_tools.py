@@ -15,7 +15,10 @@ from tests.mcp_server.test_crud_tools import PIPELINE, accept, payload
 pytestmark = pytest.mark.anyio
 
 FAILING = PIPELINE.replace("identifier: nightly", "identifier: broken").replace("name: Nightly", "name: Broken")
-FAILING = FAILING.replace("script: echo hi", "script: |-\n                          echo 'ERROR: cannot reach db'\n                          exit 3")
+FAILING = FAILING.replace(
+    "script: echo hi",
+    "script: |-\n                          echo 'ERROR: cannot reach db'\n                          exit 3",
+)
 
 
 def _fast_clock(sut: ServerUnderTest) -> None:
@@ -31,17 +34,23 @@ def _fast_clock(sut: ServerUnderTest) -> None:
 
 async def test_run_with_wait_reports_progress_and_the_final_status(sut: ServerUnderTest) -> None:
     _fast_clock(sut)
-    progress: list[float] = []
+    seen: list[float] = []
 
-    async def on_progress(done: float, total: float | None, message: str | None) -> None:
-        progress.append(done)
+    async def on_progress(progress: float, total: float | None, message: str | None) -> None:
+        seen.append(progress)
 
     async with Client(sut.server(), elicitation_callback=accept) as client:
         await client.call_tool("harness_create", {"resource_type": "pipeline", "body": PIPELINE})
         result = await client.call_tool(
             "harness_execute",
-            {"resource_type": "pipeline", "action": "run", "resource_id": "nightly", "wait": True,
-             "wait_poll_interval_seconds": 1, "wait_timeout_seconds": 60},  # fmt: skip
+            {
+                "resource_type": "pipeline",
+                "action": "run",
+                "resource_id": "nightly",
+                "wait": True,
+                "wait_poll_interval_seconds": 1,
+                "wait_timeout_seconds": 60,
+            },
             progress_callback=on_progress,
         )
     outcome = payload(result)
@@ -49,7 +58,7 @@ async def test_run_with_wait_reports_progress_and_the_final_status(sut: ServerUn
     assert outcome["terminal"] is True
     assert outcome["execution_id"]
     assert outcome["polls"] >= 1
-    assert progress
+    assert seen
 
 
 async def test_a_run_asks_first_and_is_refused_without_a_way_to_ask(sut: ServerUnderTest) -> None:
@@ -66,7 +75,7 @@ async def test_a_run_asks_first_and_is_refused_without_a_way_to_ask(sut: ServerU
 
 @pytest.mark.parametrize("mode", ["auto", "legacy"])
 async def test_confirmation_works_on_both_protocol_generations(sut: ServerUnderTest, mode: str) -> None:
-    async with Client(sut.server(), elicitation_callback=accept, mode=mode) as client:  # type: ignore[arg-type]
+    async with Client(sut.server(), elicitation_callback=accept, mode=mode) as client:
         await client.call_tool("harness_create", {"resource_type": "pipeline", "body": PIPELINE})
         run = await client.call_tool(
             "harness_execute", {"resource_type": "pipeline", "action": "run", "resource_id": "nightly"}
@@ -94,11 +103,18 @@ async def test_diagnose_explains_a_failed_run_with_its_evidence_line(sut: Server
     _fast_clock(sut)
     async with Client(sut.server(), elicitation_callback=accept) as client:
         await client.call_tool("harness_create", {"resource_type": "pipeline", "body": FAILING})
-        run = payload(await client.call_tool(
-            "harness_execute",
-            {"resource_type": "pipeline", "action": "run", "resource_id": "broken", "wait": True,
-             "wait_poll_interval_seconds": 1},  # fmt: skip
-        ))
+        run = payload(
+            await client.call_tool(
+                "harness_execute",
+                {
+                    "resource_type": "pipeline",
+                    "action": "run",
+                    "resource_id": "broken",
+                    "wait": True,
+                    "wait_poll_interval_seconds": 1,
+                },
+            )
+        )
         assert run["status"] == "Failed"
         diagnosis = payload(await client.call_tool("harness_diagnose", {"execution_id": run["execution_id"]}))
     found = diagnosis["execution"]
@@ -191,7 +207,9 @@ async def test_every_result_satisfies_its_tool_output_schema(sut: ServerUnderTes
 async def test_harness_schema_lists_outlines_gives_examples_and_validates_with_line_numbers(
     sut: ServerUnderTest,
 ) -> None:
-    broken = "pipeline:\n  name: Build\n  identifier: build\n  stages:\n    - stage:\n        name: a\n        type: Bogus\n"
+    broken = (
+        "pipeline:\n  name: Build\n  identifier: build\n  stages:\n    - stage:\n        name: a\n        type: Bogus\n"
+    )
     async with Client(sut.server()) as client:
         listed = payload(await client.call_tool("harness_schema", {}))
         outline = payload(await client.call_tool("harness_schema", {"resource_type": "pipeline"}))
@@ -200,8 +218,19 @@ async def test_harness_schema_lists_outlines_gives_examples_and_validates_with_l
         whole = await client.read_resource("schema:///trigger")
         unknown = await client.call_tool("harness_schema", {"resource_type": "pipline"})
     names = {s["name"] for s in listed["schemas"]}
-    assert {"pipeline", "template", "trigger", "pipeline_v1", "template_v1", "trigger_v1", "inputSet_v1",
-            "overlayInputSet_v1", "service_v1", "infra_v1", "agent-pipeline"} <= names  # fmt: skip
+    assert {
+        "pipeline",
+        "template",
+        "trigger",
+        "pipeline_v1",
+        "template_v1",
+        "trigger_v1",
+        "inputSet_v1",
+        "overlayInputSet_v1",
+        "service_v1",
+        "infra_v1",
+        "agent-pipeline",
+    } <= names
     assert len(json.dumps(outline)) < 20_000
     assert examples["examples"]
     assert report["validation"]["valid"] is False

@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 
 import pytest
-from tests.services.sandbox_account import SandboxAccount
 
 from harness_connector.config import Settings
 from harness_connector.sandbox import SandboxContext, SandboxState, bootstrap_account, create_app
 from harness_connector.services.connection import connect
+from tests.services.sandbox_account import SandboxAccount
 
 
 @pytest.fixture

@@ -1,11 +1,11 @@
 from __future__ import annotations
 
 import pytest
-from tests.services.sandbox_account import SandboxAccount
 
 from harness_connector.errors import HarnessNotFoundError, UsageError
 from harness_connector.services.arguments import resolve_target
 from harness_connector.services.resources import create_item, delete_item, get_item, list_items, update_item
+from tests.services.sandbox_account import SandboxAccount
 
 pytestmark = pytest.mark.anyio
 

@@ -36,7 +36,7 @@ def call(
         say(f"error: the arguments are not JSON: {exc}")
         raise typer.Exit(2) from exc
     if not isinstance(parsed, dict):
-        say("error: the arguments must be a JSON object, e.g. '{\"resource_type\": \"pipeline\"}'")
+        say('error: the arguments must be a JSON object, e.g. \'{"resource_type": "pipeline"}\'')
         raise typer.Exit(2)
     try:
         session = open_session(Settings())

@@ -21,7 +21,7 @@ from harness_connector.sandbox import AccountKeys, SandboxContext, SandboxState,
 from harness_connector.sandbox.scenario import generate_scenario
 from harness_connector.services.connection import Connection, connect
 
-__all__ = ["EmbeddedSandbox", "MAIN_ORG", "MAIN_PROJECT", "open_embedded", "prepare_sandbox", "sandbox_connection"]
+__all__ = ["MAIN_ORG", "MAIN_PROJECT", "EmbeddedSandbox", "open_embedded", "prepare_sandbox", "sandbox_connection"]
 
 MAIN_ORG, MAIN_PROJECT = "default", "payments"
 SANDBOX_BASE_URL = "http://127.0.0.1"

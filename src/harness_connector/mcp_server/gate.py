@@ -95,18 +95,13 @@ def _gate(
 
 def ensure_allowed(outcome: ElicitationResult[Any]) -> str:
     """The reason the call may go ahead; raises the refusal as a tool error otherwise."""
-    if isinstance(outcome, AcceptedElicitation):
-        data = outcome.data
-        if isinstance(data, Cleared):
-            if data.allowed:
-                return data.reason
-            raise ToolError(f"not done: {data.reason}")
-        if isinstance(data, Confirm):
-            decision = after_answer(True, data.confirm)
-        else:
-            decision = after_answer(False, False)
-    else:
-        decision = after_answer(False, False)
+    data = outcome.data if isinstance(outcome, AcceptedElicitation) else None
+    if isinstance(data, Cleared):
+        if data.allowed:
+            return data.reason
+        raise ToolError(f"not done: {data.reason}")
+    # Declined, cancelled, or an answer of the wrong shape all count as "no".
+    decision = after_answer(True, data.confirm) if isinstance(data, Confirm) else after_answer(False, False)
     if decision.gate is not Gate.PROCEED:
         raise ToolError(f"not done: {decision.reason}")
     return decision.reason

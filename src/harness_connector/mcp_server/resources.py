@@ -73,7 +73,9 @@ def _register_schemas(server: MCPServer[Any]) -> None:
             raise ResourceError(str(exc)) from exc
 
 
-async def _pipeline_yaml(ctx: Context[Any, Any], pipeline_id: str, *, org_id: str | None, project_id: str | None) -> str:
+async def _pipeline_yaml(
+    ctx: Context[Any, Any], pipeline_id: str, *, org_id: str | None, project_id: str | None
+) -> str:
     conn = app_context(ctx).conn
     explicit = {k: v for k, v in {"org_id": org_id, "project_id": project_id}.items() if v}
     try:

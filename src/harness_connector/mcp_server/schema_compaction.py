@@ -61,7 +61,7 @@ def compact_tool_schemas(server: MCPServer[Any]) -> None:
     Only what `tools/list` shows changes: arguments are still validated by the tool's argument model and results
     by its output model.
     """
-    for tool in server._tool_manager.list_tools():  # noqa: SLF001 - the SDK exposes no public setter
+    for tool in server._tool_manager.list_tools():
         tool.parameters = compact_schema(tool.parameters, for_output=False)
         output = tool.output_schema
         if output is not None:

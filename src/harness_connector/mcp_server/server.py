@@ -14,8 +14,8 @@ from typing import Any
 from mcp.server import MCPServer
 
 from harness_connector import __version__
-from harness_connector.mcp_server.context import AppContext, ConnectionFactory, epoch_ms
 from harness_connector.mcp_server import prompts, resources
+from harness_connector.mcp_server.context import AppContext, ConnectionFactory, epoch_ms
 from harness_connector.mcp_server.schema_compaction import compact_tool_schemas
 from harness_connector.mcp_server.tools import crud, describe, diagnose, execute, overview, schema
 

@@ -255,9 +255,16 @@ class SandboxState:
     # ---- test reports -----------------------------------------------------------------------------------
 
     def add_test_cases(
-        self, *, org: str, project: str, pipeline: str, build_id: int, stage_id: str, step_id: str,
+        self,
+        *,
+        org: str,
+        project: str,
+        pipeline: str,
+        build_id: int,
+        stage_id: str,
+        step_id: str,
         cases: Sequence[TestCaseRow],
-    ) -> None:  # fmt: skip
+    ) -> None:
         with self.transaction() as db:
             db.executemany(
                 "INSERT INTO test_cases (org, project, pipeline, build_id, stage_id, step_id, suite, class_name, "
@@ -281,7 +288,7 @@ class SandboxState:
                         c.failure_type,
                         c.stdout,
                         c.stderr,
-                    )  # fmt: skip
+                    )
                     for c in cases
                 ],
             )

@@ -102,14 +102,18 @@ def _execution_detail(detail: Mapping[str, Any]) -> dict[str, Any]:
     # An execution answer is a summary plus graphs of every node; a reader wants the run and its stages.
     summary = detail.get("pipelineExecutionSummary")
     if not isinstance(summary, Mapping):
-        return prune(detail) if isinstance(detail, Mapping) else {"value": detail}
+        return _as_dict(prune(detail))
     shaped = {
         "pipeline": summary.get("pipelineIdentifier"),
         **execution_info(summary).model_dump(exclude_none=True),
         "failure": deepest_message(summary.get("failureInfo")),
         "stages": [stage.model_dump(exclude_none=True) for stage in stage_summaries(summary)],
     }
-    return prune(shaped)
+    return _as_dict(prune(shaped))
+
+
+def _as_dict(value: Any) -> dict[str, Any]:
+    return dict(value) if isinstance(value, Mapping) else {"value": value}
 
 
 _DETAIL_SHAPERS: dict[str, Callable[[Mapping[str, Any]], dict[str, Any]]] = {"execution": _execution_detail}

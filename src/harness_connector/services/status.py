@@ -85,7 +85,9 @@ class WindowStats(_Model):
     failed: int = Field(description="Failed, Errored, Expired or ApprovalRejected.")
     other: int = Field(description="Aborted, skipped or suspended: not counted in the rate.")
     running: int = Field(description="Not finished yet: not counted in the rate.")
-    success_rate: float | None = Field(default=None, description="succeeded / (succeeded + failed); None when neither happened.")
+    success_rate: float | None = Field(
+        default=None, description="succeeded / (succeeded + failed); None when neither happened."
+    )
 
 
 class PipelineFailures(_Model):
@@ -118,7 +120,9 @@ class StatusReport(_Model):
     window_hours: float
     window: WindowStats
     previous_window: WindowStats
-    rate_change_points: float | None = Field(default=None, description="Success-rate change from the previous window, in points.")
+    rate_change_points: float | None = Field(
+        default=None, description="Success-rate change from the previous window, in points."
+    )
     verdict: Verdict
     running_count: int = Field(description="Executions unfinished now, whenever they started.")
     running_executions: list[ExecutionRow]

@@ -258,7 +258,8 @@ class ResourceType:
 
     `identifier_fields` lists the arguments that identify one item; the last is its own id and earlier ones are
     parent context (`pipeline_id` for an input set). `fields` is the whitelist kept in compact results, as
-    dotted paths into an item (`path as name` names the kept field). `ui_path` is the deep-link template appended to the project's UI URL.
+    dotted paths into an item (`path as name` names the kept field). `ui_path` is the deep-link template
+    appended to the project's UI URL.
     """
 
     name: str

@@ -21,21 +21,15 @@ from harness_connector.services.results import ItemDetail, ItemList, WriteResult
 
 __all__ = ["register"]
 
-TypeArg = Annotated[
-    str | None, Field(description="e.g. pipeline, execution, connector; harness_describe lists all.")
-]
+TypeArg = Annotated[str | None, Field(description="e.g. pipeline, execution, connector; harness_describe lists all.")]
 UrlArg = Annotated[str | None, Field(description="Harness UI URL; fills type, scope and ids.")]
 IdArg = Annotated[str | None, Field(description="The item's identifier.")]
 OrgArg = Annotated[str | None, Field(description="Default: HARNESS_ORG.")]
 ProjectArg = Annotated[str | None, Field(description="Default: HARNESS_PROJECT.")]
 ScopeArg = Annotated[str | None, Field(description="account, org or project.")]
-ParamsArg = Annotated[
-    dict[str, Any] | str | None, Field(description="More arguments by name.")
-]
+ParamsArg = Annotated[dict[str, Any] | str | None, Field(description="More arguments by name.")]
 BodyArg = Annotated[dict[str, Any] | str | None, Field(description="Object or YAML string.")]
-ConfirmArg = Annotated[
-    bool | None, Field(description="Only after the person agreed, if the client cannot ask.")
-]
+ConfirmArg = Annotated[bool | None, Field(description="Only after the person agreed, if the client cannot ask.")]
 
 
 def _explicit(**values: Any) -> dict[str, Any]:

@@ -24,7 +24,9 @@ def register(server: MCPServer[Any]) -> None:
     @mapped_errors
     async def harness_describe(
         ctx: Context[Any, Any],
-        resource_type: Annotated[str | None, Field(description="One type in full: operations, filters, fields.")] = None,
+        resource_type: Annotated[
+            str | None, Field(description="One type in full: operations, filters, fields.")
+        ] = None,
         toolset: Annotated[str | None, Field(description="Only types of this toolset.")] = None,
         search_term: Annotated[str | None, Field(description="Only types matching this word.")] = None,
     ) -> Annotated[CallToolResult, Description]:

@@ -84,7 +84,9 @@ def register(server: MCPServer[Any]) -> None:
             return respond(Diagnosis(target="execution", execution=found))
         if kind == "connector":
             explicit = {k: v for k, v in {"org_id": org_id, "project_id": project_id}.items() if v}
-            target = resolve_target(conn, resource_type="connector", url=url, resource_id=resource_id, explicit=explicit)
+            target = resolve_target(
+                conn, resource_type="connector", url=url, resource_id=resource_id, explicit=explicit
+            )
             return respond(Diagnosis(target="connector", connector=await diagnose_connector(conn, target)))
         if kind in ("delegate", "delegates"):
             found_delegates = await diagnose_delegates(
