@@ -7,6 +7,7 @@ import mcp.types as types
 import pytest
 from mcp import Client
 
+from harness_connector.mcp_server.output import as_table
 from tests.mcp_server.server_fixture import ServerUnderTest
 
 pytestmark = pytest.mark.anyio
@@ -50,7 +51,7 @@ def payload(result: types.CallToolResult) -> dict[str, Any]:
     assert data is not None, result.content
     text = result.content[0]
     assert isinstance(text, types.TextContent)
-    assert json.loads(text.text) == data
+    assert json.loads(text.text) in (data, as_table(data))
     return data
 
 
@@ -142,3 +143,13 @@ async def test_an_unknown_resource_type_names_the_near_match(sut: ServerUnderTes
         result = await client.call_tool("harness_list", {"resource_type": "pipline"})
     assert result.is_error
     assert "pipeline" in str(result.content[0])
+
+
+def test_a_list_is_shown_to_the_model_as_a_table_with_the_same_values() -> None:
+    data = {"resource_type": "pipeline", "items": [{"identifier": "a", "name": "A"}, {"identifier": "b", "x": 1}]}
+    assert as_table(data) == {
+        "resource_type": "pipeline",
+        "columns": ["identifier", "name", "x"],
+        "rows": [["a", "A", None], ["b", None, 1]],
+    }
+    assert as_table({"items": []}) == {"items": []}

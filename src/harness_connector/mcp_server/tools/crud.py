@@ -62,7 +62,7 @@ def register(server: MCPServer[Any]) -> None:
             org_id=org_id, project_id=project_id, resource_scope=resource_scope, search_term=search_term
         )
         target = resolve_target(conn, resource_type=resource_type, url=url, explicit=explicit, extra=extra)
-        return respond(await list_items(conn, target, page=page, size=size, compact=compact))
+        return respond(await list_items(conn, target, page=page, size=size, compact=compact), tabulate="items")
 
     @server.tool(annotations=ToolAnnotations(read_only_hint=True, open_world_hint=True))
     @mapped_errors
