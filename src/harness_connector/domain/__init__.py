@@ -9,6 +9,7 @@ from harness_connector.domain.history import (
     TelemetryEvent,
     TestOutcome,
     TestResult,
+    stable_test_id,
 )
 from harness_connector.domain.logs import LogLine
 from harness_connector.domain.refs import HarnessRef
@@ -31,4 +32,5 @@ __all__ = [
     "TestReportSummary",
     "TestStatus",
     "TestSuiteResult",
+    "stable_test_id",
 ]
