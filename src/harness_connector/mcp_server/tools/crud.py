@@ -15,7 +15,8 @@ from harness_connector.mcp_server.context import app_context
 from harness_connector.mcp_server.errors import mapped_errors
 from harness_connector.mcp_server.gate import Confirm, create_gate, delete_gate, ensure_allowed, update_gate
 from harness_connector.mcp_server.output import respond
-from harness_connector.services.arguments import coerce_mapping, resolve_target
+from harness_connector.services.arguments import Target, coerce_mapping, resolve_target
+from harness_connector.services.connection import Connection
 from harness_connector.services.resources import create_item, delete_item, get_item, list_items, update_item
 from harness_connector.services.results import ItemDetail, ItemList, WriteResult
 
@@ -34,6 +35,30 @@ ConfirmArg = Annotated[bool | None, Field(description="Only after the person agr
 
 def _explicit(**values: Any) -> dict[str, Any]:
     return {k: v for k, v in values.items() if v is not None}
+
+
+def target_of(
+    conn: Connection,
+    *,
+    resource_type: str | None,
+    url: str | None,
+    resource_id: str | None = None,
+    org_id: str | None,
+    project_id: str | None,
+    resource_scope: str | None,
+    params: dict[str, Any] | str | None,
+    **more: Any,
+) -> Target:
+    """The target of a tool call from its common arguments (explicit ones win over `params` and the URL)."""
+    explicit = _explicit(org_id=org_id, project_id=project_id, resource_scope=resource_scope, **more)
+    return resolve_target(
+        conn,
+        resource_type=resource_type,
+        url=url,
+        resource_id=resource_id,
+        explicit=explicit,
+        extra=coerce_mapping(params, "params"),
+    )
 
 
 def register(server: MCPServer[Any]) -> None:
@@ -78,14 +103,15 @@ def register(server: MCPServer[Any]) -> None:
     ) -> Annotated[CallToolResult, ItemDetail]:
         """Get one Harness resource by id or UI URL, with a link to its page."""
         conn = app_context(ctx).conn
-        explicit = _explicit(org_id=org_id, project_id=project_id, resource_scope=resource_scope)
-        target = resolve_target(
+        target = target_of(
             conn,
             resource_type=resource_type,
             url=url,
             resource_id=resource_id,
-            explicit=explicit,
-            extra=coerce_mapping(params, "params"),
+            org_id=org_id,
+            project_id=project_id,
+            resource_scope=resource_scope,
+            params=params,
         )
         return respond(await get_item(conn, target))
 
@@ -106,9 +132,14 @@ def register(server: MCPServer[Any]) -> None:
         """Create a Harness resource; pipelines, input sets, triggers and templates take YAML."""
         ensure_allowed(decision)
         conn = app_context(ctx).conn
-        explicit = _explicit(org_id=org_id, project_id=project_id, resource_scope=resource_scope)
-        target = resolve_target(
-            conn, resource_type=resource_type, url=url, explicit=explicit, extra=coerce_mapping(params, "params")
+        target = target_of(
+            conn,
+            resource_type=resource_type,
+            url=url,
+            org_id=org_id,
+            project_id=project_id,
+            resource_scope=resource_scope,
+            params=params,
         )
         return respond(await create_item(conn, target, body))
 
@@ -130,14 +161,15 @@ def register(server: MCPServer[Any]) -> None:
         """Replace a Harness resource's definition with the body."""
         ensure_allowed(decision)
         conn = app_context(ctx).conn
-        explicit = _explicit(org_id=org_id, project_id=project_id, resource_scope=resource_scope)
-        target = resolve_target(
+        target = target_of(
             conn,
             resource_type=resource_type,
             url=url,
             resource_id=resource_id,
-            explicit=explicit,
-            extra=coerce_mapping(params, "params"),
+            org_id=org_id,
+            project_id=project_id,
+            resource_scope=resource_scope,
+            params=params,
         )
         return respond(await update_item(conn, target, body))
 
@@ -158,13 +190,14 @@ def register(server: MCPServer[Any]) -> None:
         """Delete a Harness resource. A person always confirms."""
         ensure_allowed(decision)
         conn = app_context(ctx).conn
-        explicit = _explicit(org_id=org_id, project_id=project_id, resource_scope=resource_scope)
-        target = resolve_target(
+        target = target_of(
             conn,
             resource_type=resource_type,
             url=url,
             resource_id=resource_id,
-            explicit=explicit,
-            extra=coerce_mapping(params, "params"),
+            org_id=org_id,
+            project_id=project_id,
+            resource_scope=resource_scope,
+            params=params,
         )
         return respond(await delete_item(conn, target))

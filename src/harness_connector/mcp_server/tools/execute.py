@@ -26,9 +26,9 @@ from harness_connector.mcp_server.tools.crud import (
     ScopeArg,
     TypeArg,
     UrlArg,
+    target_of,
 )
 from harness_connector.services.actions import execute_action
-from harness_connector.services.arguments import coerce_mapping, resolve_target
 from harness_connector.services.results import ExecuteResult
 
 __all__ = ["register"]
@@ -69,18 +69,15 @@ def register(server: MCPServer[Any]) -> None:
         """Act on Harness: run or retry a pipeline, abort/pause/resume, flip a flag, approve, test a connector."""
         ensure_allowed(decision)
         conn = app_context(ctx).conn
-        explicit = {
-            k: v
-            for k, v in {"org_id": org_id, "project_id": project_id, "resource_scope": resource_scope}.items()
-            if v is not None
-        }
-        target = resolve_target(
+        target = target_of(
             conn,
             resource_type=resource_type,
             url=url,
             resource_id=resource_id,
-            explicit=explicit,
-            extra=coerce_mapping(params, "params"),
+            org_id=org_id,
+            project_id=project_id,
+            resource_scope=resource_scope,
+            params=params,
         )
 
         async def progress(done: float, total: float | None, message: str) -> None:
