@@ -54,16 +54,14 @@ def duration_ms(value: str | None) -> int:
     if not value:
         return 0
     try:
-        seconds = float(value)
-    except ValueError:
+        milliseconds = int(float(value) * 1000.0 + 0.5)
+    except (ValueError, OverflowError):  # NaN, infinity, or a comma as thousands separator
         try:
-            seconds = float(value.replace(",", ""))
-        except ValueError:
+            milliseconds = int(float(value.replace(",", "")) * 1000.0 + 0.5)
+        except (ValueError, OverflowError):
             return 0
-    # NaN, infinities and negative times are junk in the file; a duration must stay a sane integer.
-    if not 0.0 <= seconds < 1e9:
-        return 0
-    return round(seconds * 1000)
+    # Negative or absurd times are junk in the file; a duration must stay a sane integer.
+    return milliseconds if 0 <= milliseconds < 10**12 else 0
 
 
 def trim(text: str | None, cap: int) -> str | None:

@@ -18,11 +18,13 @@ import functools
 import hashlib
 import unicodedata
 
-__all__ = ["normalise_part", "test_id"]
+__all__ = ["Hasher", "id_hasher", "normalise_name", "normalise_part", "test_id"]
+
+Hasher = hashlib.blake2b
 
 _SEPARATOR = "\x1f"
-# Enough for every distinct test of a large monorepo; repeated ingestion of the same suites then hashes nothing.
-_CACHE_SIZE = 1 << 16
+# For callers that meet the same names again and again (the sync of many builds of one project).
+_CACHE_SIZE = 1 << 14
 
 
 def normalise_part(text: str) -> str:
@@ -36,14 +38,30 @@ def normalise_part(text: str) -> str:
     return " ".join(text.split())
 
 
-@functools.lru_cache(maxsize=_CACHE_SIZE)
-def test_id(suite: str, class_name: str, name: str) -> str:
-    """The 16-hex-digit id of a test, stable across runs, files and dialects."""
+def normalise_name(name: str) -> str:
+    """The name part of the key: normalised, and without a trailing `()`."""
     name = normalise_part(name)
     if name.endswith("()"):
         name = name[:-2].rstrip()
-    key = normalise_part(suite) + _SEPARATOR + normalise_part(class_name) + _SEPARATOR + name
-    return hashlib.blake2b(key.encode("utf-8", "surrogatepass"), digest_size=8).hexdigest()
+    return name
+
+
+def id_hasher(suite: str, class_name: str) -> Hasher:
+    """A hash already fed with one (suite, class): `.copy()`, `.update(name)`, `.hexdigest()` finish an id.
+
+    The parser keeps one per suite and class, so a test case costs one copy and one short update, which is
+    cheaper than looking the id up in a cache.
+    """
+    prefix = normalise_part(suite) + _SEPARATOR + normalise_part(class_name) + _SEPARATOR
+    return hashlib.blake2b(prefix.encode("utf-8", "surrogatepass"), digest_size=8)
+
+
+@functools.lru_cache(maxsize=_CACHE_SIZE)
+def test_id(suite: str, class_name: str, name: str) -> str:
+    """The 16-hex-digit id of a test, stable across runs, files and dialects."""
+    hasher = id_hasher(suite, class_name)
+    hasher.update(normalise_name(name).encode("utf-8", "surrogatepass"))
+    return hasher.hexdigest()
 
 
 test_id.__test__ = False  # type: ignore[attr-defined]  # not a pytest test, despite the name

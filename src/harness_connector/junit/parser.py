@@ -31,7 +31,7 @@ from lxml import etree
 from harness_connector.domain.history import TestOutcome, TestResult
 from harness_connector.errors import UsageError
 from harness_connector.junit.cases import SKIP_STATUSES, Attempt, case_attempts, duration_ms
-from harness_connector.junit.ids import test_id
+from harness_connector.junit.ids import id_hasher, normalise_name
 from harness_connector.junit.model import CaseDetail, FileSummary, JUnitContext, JUnitError, JUnitLimits
 from harness_connector.junit.records import Context, build
 from harness_connector.junit.safety import (
@@ -79,7 +79,7 @@ _MAX_ATTEMPT = 1000
 class _Frame:
     """What a suite gives its test cases."""
 
-    __slots__ = ("attempt", "carry_file", "collection", "context", "file", "seen", "suite")
+    __slots__ = ("attempt", "carry_file", "class_name", "collection", "context", "file", "hasher", "seen", "suite")
 
     def __init__(self, suite: str, file: str | None, context: Context, attempt: int, seen: dict[str, int]) -> None:
         self.collection = False  # the root <testsuites>: each suite in it is a top-level suite
@@ -88,6 +88,9 @@ class _Frame:
         self.context = context
         self.attempt = attempt
         self.seen = seen
+        # The id hash of (suite, last class seen): consecutive cases of one class share it.
+        self.class_name: str | None = None
+        self.hasher = id_hasher(suite, "")
         # mocha/Cypress write the spec file only on the empty "Root Suite"; its sibling suites inherit it.
         self.carry_file: str | None = None
 
@@ -197,10 +200,10 @@ class JUnitStream:
         self._done = True
 
     def _walk(self, events: Iterator[tuple[str, etree._Element]]) -> Iterator[TestResult]:
-        # The per-case path is written out here, not in helpers: a call per case is a tenth of the budget.
+        # The per-case path is written out here, not in helpers: at a million cases every call shows.
         max_depth, max_name = self._limits.max_depth, self._limits.max_name_chars
         counts = dict.fromkeys(_CODES, 0)
-        records = duration = swept = depth = 0
+        passed = records = duration = swept = depth = 0
         stack: list[_Frame] = []
         case_tag = suite_tag = ""
         for event, element in events:
@@ -223,31 +226,40 @@ class JUnitStream:
             if len(name) > max_name or len(class_name) > max_name:
                 raise self._too_long(element)
             frame = stack[-1]
-            tid = test_id(frame.suite, class_name, name)
+            if class_name != frame.class_name:
+                frame.class_name, frame.hasher = class_name, id_hasher(frame.suite, class_name)
+            hasher = frame.hasher.copy()
+            if name.isascii() and name.isprintable() and " " not in name and not name.endswith("()"):
+                hasher.update(name.encode())
+            else:
+                hasher.update(normalise_name(name).encode())
+            tid = hasher.hexdigest()
             case_ms = duration_ms(get("time"))
             file = get("file") or frame.file
             status = get("status")
-            if not (len(element) or tid in frame.seen or (status and status.lower() in SKIP_STATUSES)):
-                frame.seen[tid] = frame.attempt << 5 | 1
-                counts[_PASSED] += 1
-                records += 1
-                duration += case_ms
-                yield build(
-                    tid, frame.suite, class_name, name, _PASSED, case_ms, None, None, frame.attempt, file, frame.context
-                )
-            else:
+            seen = frame.seen
+            if len(element) or tid in seen or (status and status.lower() in SKIP_STATUSES):
                 batch = self._attempts(element, frame, tid, class_name, name, case_ms, file, counts)
                 records += len(batch)
                 duration += sum(record.duration_ms for record in batch)
                 yield from batch
                 element.clear()
+            else:
+                attempt = frame.attempt
+                seen[tid] = attempt << 5 | 1
+                passed += 1
+                duration += case_ms
+                yield build(
+                    tid, frame.suite, class_name, name, _PASSED, case_ms, None, None, attempt, file, frame.context
+                )
             swept += 1
             if swept == _SWEEP:
                 swept = 0
                 _drop_before(element)
+        counts[_PASSED] += passed
         summary = self._summary
         summary.cases = sum(counts.values())
-        summary.records, summary.duration_ms = records, duration
+        summary.records, summary.duration_ms = records + passed, duration
         summary.passed, summary.failed, summary.errors = counts[_PASSED], counts[_FAILED], counts[_ERROR]
         summary.skipped, summary.flaky = counts[_SKIPPED], counts[_FLAKY]
 

@@ -1,0 +1,219 @@
+"""The store's schema as ordered, named migrations, and the runner that applies them.
+
+A migration is applied once, in its own transaction, and recorded in `schema_migrations` (version, name, when).
+Versions run 1, 2, 3, ... with no gaps; a migration is never edited once released: change the schema by adding one.
+A store whose recorded versions go past this code's refuses to open, so an older connector never writes into a
+schema it does not know.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import duckdb
+
+from harness_connector.store.errors import StoreSchemaError
+
+__all__ = ["MIGRATIONS", "SCHEMA_VERSION", "Migration", "applied_migrations", "apply_migrations"]
+
+
+@dataclass(frozen=True, slots=True)
+class Migration:
+    """One step of the schema: statements run in order, in one transaction."""
+
+    version: int
+    name: str
+    statements: tuple[str, ...]
+
+
+_INITIAL = (
+    """CREATE TABLE executions (
+        execution_id VARCHAR PRIMARY KEY,
+        account_id VARCHAR NOT NULL,
+        org VARCHAR NOT NULL,
+        project VARCHAR NOT NULL,
+        pipeline_id VARCHAR NOT NULL,
+        pipeline_name VARCHAR,
+        run_sequence BIGINT,
+        status VARCHAR NOT NULL,
+        is_failure BOOLEAN NOT NULL,
+        is_success BOOLEAN NOT NULL,
+        started_ms BIGINT,
+        ended_ms BIGINT,
+        trigger_type VARCHAR,
+        triggered_by VARCHAR,
+        branch VARCHAR,
+        target_branch VARCHAR,
+        commit_sha VARCHAR,
+        repo VARCHAR,
+        pr_number BIGINT,
+        failure_message VARCHAR,
+        failure_types VARCHAR[] NOT NULL,
+        retry_of VARCHAR,
+        is_rerun BOOLEAN NOT NULL
+    )""",
+    """CREATE TABLE nodes (
+        execution_id VARCHAR NOT NULL,
+        node_id VARCHAR NOT NULL,
+        kind VARCHAR NOT NULL,
+        stage_id VARCHAR,
+        identifier VARCHAR NOT NULL,
+        name VARCHAR,
+        step_type VARCHAR,
+        status VARCHAR NOT NULL,
+        is_failure BOOLEAN NOT NULL,
+        is_success BOOLEAN NOT NULL,
+        failure_types VARCHAR[] NOT NULL,
+        failure_message VARCHAR,
+        delegate VARCHAR,
+        started_ms BIGINT,
+        ended_ms BIGINT,
+        duration_ms BIGINT,
+        log_key VARCHAR,
+        PRIMARY KEY (execution_id, node_id)
+    )""",
+    """CREATE TABLE test_results (
+        execution_id VARCHAR NOT NULL,
+        test_id VARCHAR NOT NULL,
+        attempt INTEGER NOT NULL,
+        suite VARCHAR NOT NULL,
+        class_name VARCHAR NOT NULL,
+        name VARCHAR NOT NULL,
+        outcome VARCHAR NOT NULL,
+        duration_ms BIGINT NOT NULL,
+        message VARCHAR,
+        failure_type VARCHAR,
+        pipeline_id VARCHAR,
+        stage_id VARCHAR,
+        step_id VARCHAR,
+        commit_sha VARCHAR,
+        branch VARCHAR,
+        pr_number BIGINT,
+        started_ms BIGINT,
+        file VARCHAR,
+        PRIMARY KEY (execution_id, test_id, attempt)
+    )""",
+    """CREATE TABLE log_signatures (
+        execution_id VARCHAR NOT NULL,
+        step_id VARCHAR NOT NULL,
+        template_id VARCHAR NOT NULL,
+        stage_id VARCHAR,
+        template VARCHAR NOT NULL,
+        count BIGINT NOT NULL,
+        first_line BIGINT NOT NULL,
+        sample VARCHAR NOT NULL,
+        level VARCHAR NOT NULL,
+        PRIMARY KEY (execution_id, step_id, template_id)
+    )""",
+    """CREATE TABLE deployments (
+        execution_id VARCHAR NOT NULL,
+        stage_id VARCHAR NOT NULL,
+        service_id VARCHAR NOT NULL,
+        environment_id VARCHAR NOT NULL,
+        environment_type VARCHAR,
+        infrastructure_id VARCHAR,
+        artifact VARCHAR,
+        artifact_tag VARCHAR,
+        strategy VARCHAR,
+        status VARCHAR NOT NULL,
+        started_ms BIGINT,
+        ended_ms BIGINT,
+        pipeline_id VARCHAR,
+        PRIMARY KEY (execution_id, stage_id)
+    )""",
+    # A key column cannot be NULL, so an event without a host is keyed by '' (and read back as None).
+    """CREATE TABLE telemetry (
+        time_ms BIGINT NOT NULL,
+        source VARCHAR NOT NULL,
+        kind VARCHAR NOT NULL,
+        host VARCHAR NOT NULL,
+        message VARCHAR NOT NULL,
+        service VARCHAR,
+        PRIMARY KEY (time_ms, source, kind, host, message)
+    )""",
+    """CREATE TABLE sync_cursors (
+        account_id VARCHAR NOT NULL,
+        org VARCHAR NOT NULL,
+        project VARCHAR NOT NULL,
+        synced_until_ms BIGINT NOT NULL,
+        last_execution_id VARCHAR,
+        updated_ms BIGINT NOT NULL,
+        extra_json VARCHAR NOT NULL,
+        PRIMARY KEY (account_id, org, project)
+    )""",
+    # Test results are stored as reported; context they lack (and whether their execution was a rerun) comes from
+    # the execution at query time, so the order in which a sync writes them does not matter.
+    """CREATE VIEW test_runs AS
+    SELECT
+        r.execution_id, r.test_id, r.attempt, r.suite, r.class_name, r.name, r.outcome, r.duration_ms, r.message,
+        r.failure_type, r.stage_id, r.step_id, r.file,
+        coalesce(r.pipeline_id, e.pipeline_id) AS pipeline_id,
+        coalesce(r.commit_sha, e.commit_sha) AS commit_sha,
+        coalesce(r.branch, e.branch) AS branch,
+        coalesce(r.pr_number, e.pr_number) AS pr_number,
+        coalesce(r.started_ms, e.started_ms) AS run_ms,
+        r.attempt > 1 OR coalesce(e.is_rerun, false) AS is_retry,
+        e.org,
+        e.project
+    FROM test_results AS r
+    LEFT JOIN executions AS e USING (execution_id)""",
+)
+
+MIGRATIONS: tuple[Migration, ...] = (Migration(1, "initial history schema", _INITIAL),)
+SCHEMA_VERSION = MIGRATIONS[-1].version
+
+_BOOKKEEPING = """CREATE TABLE IF NOT EXISTS schema_migrations (
+    version INTEGER PRIMARY KEY,
+    name VARCHAR NOT NULL,
+    applied_ms BIGINT NOT NULL
+)"""
+
+
+def applied_migrations(con: duckdb.DuckDBPyConnection) -> list[tuple[int, str]]:
+    """The (version, name) pairs recorded in the store, in order."""
+    con.execute(_BOOKKEEPING)
+    rows = con.execute("SELECT version, name FROM schema_migrations ORDER BY version").fetchall()
+    return [(int(version), str(name)) for version, name in rows]
+
+
+def apply_migrations(
+    con: duckdb.DuckDBPyConnection, migrations: tuple[Migration, ...] = MIGRATIONS, *, where: str = "the store"
+) -> int:
+    """Apply the migrations the store lacks, each in its own transaction, and return the schema version.
+
+    The caller holds the connection for the duration; `con` must not be inside a transaction.
+
+    Raises:
+        StoreSchemaError: the store has versions past `migrations`, or a recorded name differs from the code's.
+    """
+    supported = migrations[-1].version if migrations else 0
+    applied = applied_migrations(con)
+    found = applied[-1][0] if applied else 0
+    if found > supported:
+        raise StoreSchemaError(
+            f"{where} has schema version {found}, newer than the {supported} this harness-connector knows: "
+            "upgrade harness-connector, or use another store file",
+            found_version=found,
+            supported_version=supported,
+        )
+    expected = [(m.version, m.name) for m in migrations[: len(applied)]]
+    if applied != expected:
+        raise StoreSchemaError(
+            f"{where} records migrations {applied}, but this code's are {expected}: it was written by a "
+            "diverging build; use another store file",
+            found_version=found,
+            supported_version=supported,
+        )
+    for migration in migrations[len(applied) :]:
+        con.execute("BEGIN TRANSACTION")
+        try:
+            for statement in migration.statements:
+                con.execute(statement)
+            con.execute(
+                "INSERT INTO schema_migrations VALUES (?, ?, epoch_ms(now()))", [migration.version, migration.name]
+            )
+            con.execute("COMMIT")
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+    return supported
