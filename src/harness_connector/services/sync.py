@@ -97,20 +97,20 @@ async def _failed_step_signatures(conn: Connection, execution_id: str, detail: M
             continue
         lines = [line async for line in logs.stream_step_log(str(key))]
         parts = fqn.split(".")
-        for signature in signatures(lines):
-            out.append(
-                LogSignature(
-                    execution_id=execution_id,
-                    stage_id=parts[2] if len(parts) > 2 else None,
-                    step_id=str(node.get("identifier") or ""),
-                    template_id=signature.template_id,
-                    template=signature.template,
-                    count=signature.count,
-                    first_line=signature.first_line,
-                    sample=signature.sample,
-                    level=signature.level,
-                )
+        out.extend(
+            LogSignature(
+                execution_id=execution_id,
+                stage_id=parts[2] if len(parts) > 2 else None,
+                step_id=str(node.get("identifier") or ""),
+                template_id=signature.template_id,
+                template=signature.template,
+                count=signature.count,
+                first_line=signature.first_line,
+                sample=signature.sample,
+                level=signature.level,
             )
+            for signature in signatures(lines)
+        )
     return out
 
 
