@@ -34,7 +34,7 @@ from harness_connector.store import (
 )
 from tests.store.records import deployment, event, execution, result, signature, step
 
-WINDOW = {"since_ms": 0, "until_ms": 10_000}
+UNTIL = 10_000
 PASSED, FAILED, ERROR, SKIPPED, FLAKY = (
     TestOutcome.PASSED,
     TestOutcome.FAILED,
@@ -81,12 +81,12 @@ def history(store: Store) -> Store:
 
 
 def _commit_row(test_id: str, commit_sha: str, **counts: int) -> TestCommitRow:
-    zeros = dict.fromkeys(TestCommitRow.__dataclass_fields__, 0)
-    return TestCommitRow(**(zeros | {"test_id": test_id, "commit_sha": commit_sha} | counts))
+    zeros = dict.fromkeys(TestCommitRow.__dataclass_fields__.keys() - {"test_id", "commit_sha"}, 0)
+    return TestCommitRow(test_id=test_id, commit_sha=commit_sha, **(zeros | counts))
 
 
 def test_outcomes_by_commit_keeps_the_failing_pairs_and_counts_retries_apart(history: Store) -> None:
-    assert history.test_outcomes_by_commit(**WINDOW) == [
+    assert history.test_outcomes_by_commit(since_ms=0, until_ms=UNTIL) == [
         _commit_row("A", "c1", runs=2, passed=1, failed=1, retries=1, retries_passed=1, executions=2,
                     first_ms=1_000, last_ms=2_000),
         _commit_row("B", "c1", runs=2, failed=2, executions=2, first_ms=1_000, last_ms=2_000),
@@ -97,7 +97,7 @@ def test_outcomes_by_commit_keeps_the_failing_pairs_and_counts_retries_apart(his
 
 
 def test_outcomes_by_commit_can_return_every_pair(history: Store) -> None:
-    rows = history.test_outcomes_by_commit(**WINDOW, only_failing=False)
+    rows = history.test_outcomes_by_commit(since_ms=0, until_ms=UNTIL, only_failing=False)
 
     assert [(row.test_id, row.commit_sha) for row in rows] == [
         ("A", "c1"), ("A", "c2"), ("B", "c1"), ("B", "c2"), ("C", "c1"), ("C", "c2"), ("C", "c3"), ("D", "c2"),
@@ -115,8 +115,13 @@ def test_outcomes_by_commit_narrow_by_pipeline_branch_and_window(history: Store)
         _commit_row("D", "c3", runs=1, passed=1, executions=1, first_ms=5_000, last_ms=5_000),
     ]
 
-    assert history.test_outcomes_by_commit(**WINDOW, pipeline_id="nightly", only_failing=False) == nightly
-    assert history.test_outcomes_by_commit(**WINDOW, branch="feature/x", only_failing=False) == nightly
+    assert (
+        history.test_outcomes_by_commit(since_ms=0, until_ms=UNTIL, pipeline_id="nightly", only_failing=False)
+        == nightly
+    )
+    assert (
+        history.test_outcomes_by_commit(since_ms=0, until_ms=UNTIL, branch="feature/x", only_failing=False) == nightly
+    )
     on_main = history.test_outcomes_by_commit(since_ms=0, until_ms=100_000, branch="main")
     assert [(row.test_id, row.commit_sha) for row in on_main] == [
         ("A", "c1"), ("A", "c9"), ("B", "c1"), ("B", "c2"), ("D", "c2"),
@@ -129,7 +134,7 @@ def test_outcomes_by_commit_narrow_by_pipeline_branch_and_window(history: Store)
 
 
 def test_test_totals_give_each_tests_counts_over_the_window(history: Store) -> None:
-    assert history.test_totals(**WINDOW, test_ids=["A", "C", "nope"]) == [
+    assert history.test_totals(since_ms=0, until_ms=UNTIL, test_ids=["A", "C", "nope"]) == [
         TestTotalsRow(
             test_id="A", suite="unit", class_name="com.acme.ATest", name="test_A", runs=3, passed=2, failed=1,
             flaky=0, retries=2, retries_passed=2, retries_failed=0, skipped=0, mean_duration_ms=30.0,
@@ -141,8 +146,8 @@ def test_test_totals_give_each_tests_counts_over_the_window(history: Store) -> N
             first_ms=1_000, last_ms=5_000,
         ),
     ]  # fmt: skip
-    assert [row.test_id for row in history.test_totals(**WINDOW)] == ["A", "B", "C", "D"]
-    assert [row.test_id for row in history.test_totals(**WINDOW, pipeline_id="nightly")] == ["C", "D"]
+    assert [row.test_id for row in history.test_totals(since_ms=0, until_ms=UNTIL)] == ["A", "B", "C", "D"]
+    assert [row.test_id for row in history.test_totals(since_ms=0, until_ms=UNTIL, pipeline_id="nightly")] == ["C", "D"]
 
 
 def _run_row(test_id: str, execution_id: str, outcome: TestOutcome, **fields: object) -> TestRunRow:
@@ -177,7 +182,7 @@ def test_test_history_lists_a_tests_latest_results_with_their_executions_context
 
 
 def test_test_results_pages_through_filtered_results_newest_first(history: Store) -> None:
-    failures = TestResultFilter(outcomes=(FAILED, ERROR), **WINDOW)
+    failures = TestResultFilter(outcomes=(FAILED, ERROR), since_ms=0, until_ms=UNTIL)
 
     first = history.test_results(failures, page=0, size=2)
     last = history.test_results(failures, page=2, size=2)
@@ -257,7 +262,7 @@ def step_history(store: Store) -> Store:
 
 
 def test_step_durations_give_percentiles_of_successful_runs_and_count_failures(step_history: Store) -> None:
-    assert step_history.step_durations("build", "ci", "compile", **WINDOW) == StepDurationRow(
+    assert step_history.step_durations("build", "ci", "compile", since_ms=0, until_ms=UNTIL) == StepDurationRow(
         pipeline_id="build", stage_id="ci", step_id="compile", runs=3, failures=1, p50_ms=200.0, p95_ms=290.0,
         max_ms=300,
     )  # fmt: skip

@@ -11,6 +11,7 @@ from harness_connector.cli.embedded import MAIN_ORG, MAIN_PROJECT, open_embedded
 from harness_connector.config import Settings
 from harness_connector.mcp_server.context import epoch_ms
 from harness_connector.services.connection import Connection, connect
+from harness_connector.store import Store, StoreError, open_store
 
 __all__ = ["Session", "open_session"]
 
@@ -31,8 +32,11 @@ def open_session(settings: Settings) -> Session:
         path = prepare_sandbox(settings.sandbox_db_path, seed=settings.sandbox_seed, days=settings.sandbox_days)
         sandbox = open_embedded(path)
 
-        def open_sandbox() -> AbstractAsyncContextManager[Connection]:
-            return sandbox_connection(settings, sandbox)
+        @asynccontextmanager
+        async def open_sandbox() -> AsyncIterator[Connection]:
+            async with sandbox_connection(settings, sandbox) as conn:
+                conn.store = _open_history(settings)
+                yield conn
 
         banner = (
             f"no HARNESS_API_KEY: running on the embedded sandbox (account {sandbox.keys.account_id}, "
@@ -43,12 +47,22 @@ def open_session(settings: Settings) -> Session:
     @asynccontextmanager
     async def open_harness() -> AsyncIterator[Connection]:
         conn = connect(settings)
+        conn.store = _open_history(settings)
         try:
             yield conn
         finally:
             await conn.aclose()
 
     return Session(open_harness, epoch_ms, f"connected to Harness at {settings.base_url}", sandbox=False)
+
+
+def _open_history(settings: Settings) -> Store | None:
+    # The history store enriches answers when it can be opened; the tools work without it.
+    try:
+        return open_store(settings.db_path)
+    except StoreError as exc:
+        say(f"history store unavailable ({exc}); history-backed answers are off")
+        return None
 
 
 def say(message: str) -> None:

@@ -14,6 +14,7 @@ from harness_connector.errors import ConfigError
 from harness_connector.harness.client import HarnessClient
 from harness_connector.harness.registry import Risk
 from harness_connector.services.toolsets import enabled_types
+from harness_connector.store import Store
 
 __all__ = ["Connection", "connect"]
 
@@ -33,10 +34,13 @@ class Connection:
     auto_approve: Risk | None = None  # the highest risk approved without asking; None asks for everything gated
     enabled_types: frozenset[str] = field(default_factory=frozenset)
     sandbox: bool = False
+    store: Store | None = None  # the history store, when one is open
 
     async def aclose(self) -> None:
-        """Release the client's connections."""
+        """Release the client's connections and the store."""
         await self.client.aclose()
+        if self.store is not None:
+            self.store.close()
 
 
 def _auto_approve(value: str) -> Risk | None:

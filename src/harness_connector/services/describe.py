@@ -8,6 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from harness_connector.errors import UsageError
 from harness_connector.harness.registry import ResourceType, get_resource_type, resource_types, toolsets
+from harness_connector.services.history import LOCAL_TYPES
 
 __all__ = ["Description", "OperationInfo", "TypeDetail", "TypeSummary", "describe"]
 
@@ -110,12 +111,32 @@ def describe(
         UsageError: the type or toolset is unknown.
     """
     known = toolsets()
+    if resource_type in LOCAL_TYPES:
+        lt = LOCAL_TYPES[resource_type]
+        detail = TypeDetail(
+            type=lt.name,
+            toolset="history",
+            description=lt.description,
+            scope="project",
+            scopes=["project"],
+            identifier_fields=["test_id"],
+            operations={
+                "list": OperationInfo(risk="read", description="stored results, newest first"),
+                "get": OperationInfo(risk="read", description="one test's history"),
+            },
+            filters=lt.filters,
+            fields=[],
+            example={"filters": {"status": "failed"}},
+            has_ui_page=False,
+        )
+        return Description(toolsets=[*known, "history"], detail=detail, hint="served from the history store")
     if resource_type:
         detail = _detail(get_resource_type(resource_type))
         return Description(toolsets=known, detail=detail, hint="harness_list / harness_get take these arguments")
-    if toolset and toolset not in known:
+    if toolset and toolset not in known and toolset != "history":
         raise UsageError(f"unknown toolset '{toolset}'; toolsets: {', '.join(known)}")
     types = [t for t in resource_types(toolset) if enabled is None or not enabled or t.name in enabled]
+    local = [] if toolset not in (None, "history") else list(LOCAL_TYPES.values())
     if search_term:
         needle = search_term.lower()
         types = [
@@ -126,7 +147,12 @@ def describe(
     return Description(
         toolsets=known,
         # The full listing stays small: names say enough to pick; a filter or one type gives the prose.
-        types=[_summary(t, with_description=bool(toolset or search_term)) for t in types],
+        types=[_summary(t, with_description=bool(toolset or search_term)) for t in types]
+        + [
+            TypeSummary(type=lt.name, toolset="history", description=lt.description, operations="list get")
+            for lt in local
+            if not search_term or search_term.lower() in lt.name
+        ],
         hint="pass resource_type for one type's operations, paths, filters, fields and an example; "
         "toolset or search_term lists types with their descriptions",
     )

@@ -9,9 +9,8 @@ the staging step is what lets a write count its new rows and skip (or replace) t
 from __future__ import annotations
 
 import threading
-from collections.abc import Collection, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import fields
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -352,19 +351,9 @@ def _check_page(page: int, size: int) -> None:
         raise UsageError(f"page must be >= 0 and size between 1 and {MAX_PAGE_SIZE}; got page={page}, size={size}")
 
 
-def _row(cls: type[R], row: Sequence[Any]) -> R:
+def _row(cls: Callable[..., R], row: Sequence[Any]) -> R:
     """A row dataclass from a query row whose columns are in the dataclass's field order."""
-    return cls(**dict(zip(_field_names(cls), row, strict=True)))
-
-
-_FIELD_NAMES: dict[type[Any], tuple[str, ...]] = {}
-
-
-def _field_names(cls: type[Any]) -> tuple[str, ...]:
-    names = _FIELD_NAMES.get(cls)
-    if names is None:
-        names = _FIELD_NAMES[cls] = tuple(f.name for f in fields(cls))
-    return names
+    return cls(*row)
 
 
 def _test_run(row: Sequence[Any]) -> TestRunRow:

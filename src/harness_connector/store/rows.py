@@ -5,6 +5,9 @@ the numbers an analysis needs, never raw result sets. Times are epoch millisecon
 A *first attempt* is attempt 1 of a test in an execution that is not a rerun; everything else (later attempts,
 and the results of a rerun execution) is a *retry*. Retries only happen after a failure, so counting them with first
 attempts would bias failure rates; analyses get both, apart.
+
+Query rows take positional arguments, in the order of the columns the store's SQL selects: the store builds them
+by the hundred thousand, and keyword construction costs twice as much.
 """
 
 from __future__ import annotations
@@ -45,7 +48,7 @@ class Page(Generic[T]):
         return (self.page + 1) * self.size < self.total
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(frozen=True, slots=True)
 class TestCommitRow:
     """How one test went on one commit: the unit of flaky-test evidence.
 
@@ -71,7 +74,7 @@ class TestCommitRow:
     last_ms: int
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(frozen=True, slots=True)
 class TestTotalsRow:
     """One test's totals over a window, counted as in `TestCommitRow`: the denominators of flakiness scores."""
 
@@ -94,7 +97,7 @@ class TestTotalsRow:
     last_ms: int
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(frozen=True, slots=True)
 class TestRunRow:
     """One stored test result with its execution's context (pipeline, commit, branch and time come from the
     execution when the result itself lacks them)."""
@@ -121,7 +124,7 @@ class TestRunRow:
     run_ms: int | None
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(frozen=True, slots=True)
 class SignatureOccurrenceRow:
     """Where a log signature was seen: one row per pipeline and branch, with the first and last execution."""
 
@@ -136,7 +139,7 @@ class SignatureOccurrenceRow:
     last_execution_id: str
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(frozen=True, slots=True)
 class StepDurationRow:
     """Duration statistics of one stage or step over its successful runs, and how many runs failed.
 
@@ -153,7 +156,7 @@ class StepDurationRow:
     max_ms: int | None
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(frozen=True, slots=True)
 class StepRunRow:
     """One past run of a stage or step: how it ended, where it ran, and for which change."""
 
@@ -169,7 +172,7 @@ class StepRunRow:
     branch: str | None
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(frozen=True, slots=True)
 class PipelineFailureRow:
     """A pipeline's runs and failed runs in a window."""
 
@@ -180,7 +183,7 @@ class PipelineFailureRow:
     last_failure_ms: int | None
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(frozen=True, slots=True)
 class TestFailureRow:
     """A test's first-attempt runs and failures in a window."""
 

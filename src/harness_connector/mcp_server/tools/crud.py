@@ -11,12 +11,14 @@ from mcp.server.mcpserver.resolve import Resolve
 from mcp.types import CallToolResult, ToolAnnotations
 from pydantic import Field
 
+from harness_connector.errors import UsageError
 from harness_connector.mcp_server.context import app_context
 from harness_connector.mcp_server.errors import mapped_errors
 from harness_connector.mcp_server.gate import Confirm, create_gate, delete_gate, ensure_allowed, update_gate
 from harness_connector.mcp_server.output import respond
 from harness_connector.services.arguments import Target, coerce_mapping, resolve_target
 from harness_connector.services.connection import Connection
+from harness_connector.services.history import LOCAL_TYPES, get_local, list_local
 from harness_connector.services.resources import create_item, delete_item, get_item, list_items, update_item
 from harness_connector.services.results import ItemDetail, ItemList, WriteResult
 
@@ -81,8 +83,13 @@ def register(server: MCPServer[Any]) -> None:
         compact: Annotated[bool, Field(description="Whitelisted fields only.")] = True,
     ) -> Annotated[CallToolResult, ItemList]:
         """List Harness resources of one type (pipelines, executions, connectors, ...), one compact page at a time."""
-        conn = app_context(ctx).conn
+        app = app_context(ctx)
+        conn = app.conn
         extra = {**coerce_mapping(params, "params"), **coerce_mapping(filters, "filters")}
+        if resource_type in LOCAL_TYPES:
+            local_args = {**extra, **_explicit(search_term=search_term)}
+            found = await list_local(conn, resource_type, local_args, page=page, size=size, now_ms=app.now_ms())
+            return respond(found, tabulate="items")
         explicit = _explicit(
             org_id=org_id, project_id=project_id, resource_scope=resource_scope, search_term=search_term
         )
@@ -102,7 +109,12 @@ def register(server: MCPServer[Any]) -> None:
         params: ParamsArg = None,
     ) -> Annotated[CallToolResult, ItemDetail]:
         """Get one Harness resource by id or UI URL, with a link to its page."""
-        conn = app_context(ctx).conn
+        app = app_context(ctx)
+        conn = app.conn
+        if resource_type in LOCAL_TYPES:
+            if not resource_id:
+                raise UsageError(f"getting a {resource_type} needs resource_id (a test id from harness_list)")
+            return respond(await get_local(conn, resource_type, resource_id, now_ms=app.now_ms()))
         target = target_of(
             conn,
             resource_type=resource_type,

@@ -13,6 +13,7 @@ from harness_connector.mcp_server.context import app_context
 from harness_connector.mcp_server.errors import mapped_errors
 from harness_connector.mcp_server.output import respond
 from harness_connector.mcp_server.tools.crud import OrgArg, ProjectArg, UrlArg
+from harness_connector.services.history import history_insights
 from harness_connector.services.search import SearchResult, search
 from harness_connector.services.status import StatusReport, project_status
 
@@ -67,4 +68,11 @@ def register(server: MCPServer[Any]) -> None:
             now_ms=app.now_ms(),
             limit=limit,
         )
-        return respond(report)
+        insights = await history_insights(
+            app.conn,
+            org=report.org_id,
+            project=report.project_id,
+            since_ms=app.now_ms() - int(window_hours * 3_600_000),
+            until_ms=app.now_ms(),
+        )
+        return respond(report.model_copy(update={"insights": [*report.insights, *insights]}))
