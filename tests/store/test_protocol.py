@@ -216,8 +216,8 @@ def test_a_failing_batch_stores_none_of_its_records(store: Store) -> None:
 
 def test_writes_from_several_threads_all_land(store: Store) -> None:
     def write(thread: int) -> None:
-        for batch in range(5):
-            results = [result(f"t{i}", f"e{thread}-{batch}", TestOutcome.PASSED) for i in range(50)]
+        for batch in range(3):
+            results = [result(f"t{i}", f"e{thread}-{batch}", TestOutcome.PASSED) for i in range(20)]
             with store.transaction():
                 store.upsert_executions([execution(f"e{thread}-{batch}")])
                 store.add_test_results(results)
@@ -228,7 +228,7 @@ def test_writes_from_several_threads_all_land(store: Store) -> None:
     for thread in threads:
         thread.join()
 
-    assert store.counts() == EMPTY | {"executions": 20, "test_results": 1000}
+    assert store.counts() == EMPTY | {"executions": 12, "test_results": 240}
 
 
 def test_list_queries_refuse_a_negative_page_or_an_oversized_page(store: Store) -> None:

@@ -9,7 +9,6 @@ from harness_connector.domain.history import (
     TelemetryEvent,
     TestOutcome,
     TestResult,
-    stable_test_id,
 )
 from harness_connector.domain.logs import LogLine
 from harness_connector.domain.refs import HarnessRef
@@ -32,5 +31,4 @@ __all__ = [
     "TestResult",
     "TestStatus",
     "TestSuiteResult",
-    "stable_test_id",
 ]

@@ -6,7 +6,6 @@ Every record has a natural key, so ingesting the same thing twice changes nothin
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -19,20 +18,8 @@ __all__ = [
     "TelemetryEvent",
     "TestOutcome",
     "TestResult",
-    "stable_test_id",
 ]
 
-
-def stable_test_id(suite: str, class_name: str, name: str) -> str:
-    """The id that names one test across runs, pipelines and report formats.
-
-    A test is its class (or, without one, its suite) and its name, whitespace folded: runners disagree on suite
-    names (`pytest`, a module, a file) far more than on class and test names, so the suite counts only as a
-    fallback.
-    """
-    owner = " ".join((class_name or suite).split())
-    key = f"{owner}::{' '.join(name.split())}"
-    return hashlib.sha1(key.encode("utf-8"), usedforsecurity=False).hexdigest()[:16]
 
 
 class TestOutcome(StrEnum):

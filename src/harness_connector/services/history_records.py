@@ -14,8 +14,8 @@ from harness_connector.domain import (
     TestOutcome,
     TestResult,
     TestStatus,
-    stable_test_id,
 )
+from harness_connector.junit import test_id
 from harness_connector.services.diagnose_graph import deepest_message, failure_types
 from harness_connector.services.shaping import dig
 
@@ -164,7 +164,7 @@ def test_results(cases: Iterable[TestCaseResult], fact: ExecutionFact) -> list[T
     """ti-service test cases as history results of the execution (first attempt; retries come from JUnit)."""
     return [
         TestResult(
-            test_id=stable_test_id(case.suite, case.class_name, case.name),
+            test_id=test_id(case.suite, case.class_name, case.name),
             suite=case.suite,
             class_name=case.class_name,
             name=case.name,
