@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import json
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 import mcp.types as types
 import pytest
 from mcp import Client
 
+from harness_connector.services.connection import Connection
 from tests.mcp_server.server_fixture import ServerUnderTest
 from tests.mcp_server.test_crud_tools import PIPELINE, accept, payload
 
@@ -240,3 +243,126 @@ async def test_harness_schema_lists_outlines_gives_examples_and_validates_with_l
     assert json.loads(block.text)
     assert unknown.is_error
     assert "pipeline" in str(unknown.content[0])
+
+
+async def test_serve_with_a_sync_interval_fills_the_history_store_in_the_background(sut: ServerUnderTest) -> None:
+    import anyio
+
+    from harness_connector.domain import ExecutionStatus
+    from harness_connector.mcp_server import build_server
+    from harness_connector.sandbox.model import ExecutionRecord, StageRun, StepRun
+    from harness_connector.store import open_store
+
+    now = sut.now[0]
+    step = StepRun(
+        identifier="t",
+        name="t",
+        step_type="Run",
+        status=ExecutionStatus.SUCCESS,
+        start_ts=now - 50_000,
+        end_ts=now - 40_000,
+    )
+    stage = StageRun(
+        identifier="s",
+        name="s",
+        stage_type="Custom",
+        module="pms",
+        status=ExecutionStatus.SUCCESS,
+        start_ts=now - 50_000,
+        end_ts=now - 40_000,
+        steps=[step],
+    )
+    sut.state.put_execution(
+        ExecutionRecord(
+            plan_execution_id="DoneRun0000000000000AA",
+            org="default",
+            project="payments",
+            pipeline_id="nightly",
+            pipeline_name="Nightly",
+            run_sequence=1,
+            status=ExecutionStatus.SUCCESS,
+            start_ts=now - 60_000,
+            end_ts=now - 30_000,
+            created_at=now - 60_000,
+            module="pms",
+            stages=[stage],
+        )
+    )
+    store = open_store(":memory:")
+    base = sut.open_connection
+
+    @asynccontextmanager
+    async def with_store() -> AsyncIterator[Connection]:
+        async with base() as conn:
+            conn.store = store
+            yield conn
+
+    server = build_server(with_store, now_ms=lambda: sut.now[0], sync_interval_s=0.05)
+    async with Client(server) as client:
+        await client.list_tools()
+        with anyio.fail_after(10):
+            while store.counts()["executions"] == 0:
+                await anyio.sleep(0.05)
+        listed = payload(await client.call_tool("harness_list", {"resource_type": "test_result"}))
+        assert store.known_execution_ids(["DoneRun0000000000000AA"]) == {"DoneRun0000000000000AA"}
+    assert listed["items"] == []
+
+
+async def test_test_results_are_listed_filtered_and_explained_from_the_store(sut: ServerUnderTest) -> None:
+    from harness_connector.domain import ExecutionFact, TestOutcome, TestResult
+    from harness_connector.junit import test_id
+    from harness_connector.mcp_server import build_server
+    from harness_connector.store import open_store
+
+    store = open_store(":memory:")
+    now = sut.now[0]
+    flaky = test_id("suite", "tests.api", "test_retry")
+    store.upsert_executions(
+        [
+            ExecutionFact(
+                execution_id=f"E{i}",
+                account_id="a",
+                org="default",
+                project="payments",
+                pipeline_id="ci",
+                status="Success",
+                started_ms=now - i * 3_600_000,
+            )
+            for i in range(1, 4)
+        ]
+    )
+    store.add_test_results(
+        [
+            TestResult(
+                test_id=flaky,
+                suite="suite",
+                class_name="tests.api",
+                name="test_retry",
+                outcome=TestOutcome.FAILED if i == 2 else TestOutcome.PASSED,
+                execution_id=f"E{i}",
+                pipeline_id="ci",
+                commit_sha="c1",
+                branch="main",
+                started_ms=now - i * 3_600_000,
+            )
+            for i in range(1, 4)
+        ]
+    )
+    base = sut.open_connection
+
+    @asynccontextmanager
+    async def with_store() -> AsyncIterator[Connection]:
+        async with base() as conn:
+            conn.store = store
+            yield conn
+
+    async with Client(build_server(with_store, now_ms=lambda: now)) as client:
+        failed = payload(
+            await client.call_tool("harness_list", {"resource_type": "test_result", "filters": {"status": "failed"}})
+        )
+        history = payload(await client.call_tool("harness_get", {"resource_type": "test_result", "resource_id": flaky}))
+        described = payload(await client.call_tool("harness_describe", {"resource_type": "test_result"}))
+    assert [row["execution_id"] for row in failed["items"]] == ["E2"]
+    assert history["item"]["runs"] == 3
+    assert history["item"]["outcomes"] == {"failed": 1, "passed": 2}
+    assert described["detail"]["toolset"] == "history"

@@ -27,13 +27,16 @@ def serve(
         "127.0.0.1"
     ),
     port: Annotated[int, typer.Option(help="Port with --http.")] = 8000,
+    sync_interval: Annotated[
+        float | None, typer.Option(help="Keep the history store fresh: sync the default project every N seconds.")
+    ] = None,
 ) -> None:
     """Run the MCP server. Without HARNESS_API_KEY it runs on the embedded sandbox."""
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     try:
         settings = Settings()
         session = open_session(settings)
-        server = build_server(session.open_connection, now_ms=session.now_ms)
+        server = build_server(session.open_connection, now_ms=session.now_ms, sync_interval_s=sync_interval)
         say(session.banner)
         if not http:
             server.run()

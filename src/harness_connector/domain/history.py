@@ -21,7 +21,6 @@ __all__ = [
 ]
 
 
-
 class TestOutcome(StrEnum):
     """A test case's outcome as JUnit dialects report it, normalised."""
 
