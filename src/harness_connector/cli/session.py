@@ -11,7 +11,7 @@ from harness_connector.cli.embedded import MAIN_ORG, MAIN_PROJECT, open_embedded
 from harness_connector.config import Settings
 from harness_connector.mcp_server.context import epoch_ms
 from harness_connector.services.connection import Connection, connect
-from harness_connector.store import Store, StoreError, open_store
+from harness_connector.services.ingest import Store, StoreError, open_history
 
 __all__ = ["Session", "open_session"]
 
@@ -59,7 +59,7 @@ def open_session(settings: Settings) -> Session:
 def _open_history(settings: Settings) -> Store | None:
     # The history store enriches answers when it can be opened; the tools work without it.
     try:
-        return open_store(settings.db_path)
+        return open_history(settings.db_path)
     except StoreError as exc:
         say(f"history store unavailable ({exc}); history-backed answers are off")
         return None

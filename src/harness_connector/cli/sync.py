@@ -16,8 +16,8 @@ from rich.table import Table
 from harness_connector.cli.session import Session, open_session, say
 from harness_connector.config import Settings
 from harness_connector.errors import HarnessConnectorError
+from harness_connector.services.ingest import open_history
 from harness_connector.services.sync import SyncProgress, SyncReport, sync_project
-from harness_connector.store import open_store
 
 _SPAN = re.compile(r"^(\d+)([mhdw])$")
 _UNIT_MS = {"m": 60_000, "h": 3_600_000, "d": 86_400_000, "w": 7 * 86_400_000}
@@ -75,7 +75,7 @@ async def _run(
     concurrency: int,
     quiet: bool,
 ) -> list[SyncReport]:
-    store = open_store(store_path)
+    store = open_history(store_path)
     reports: list[SyncReport] = []
     try:
         async with session.open_connection() as conn:
