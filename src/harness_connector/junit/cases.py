@@ -9,6 +9,8 @@ that came before the verdict:
 - `<flakyFailure>`/`<flakyError>` (no verdict element): each is a failed attempt, in order, and a final attempt
   that passed, which becomes FLAKY.
 - `<rerunFailure>`/`<rerunError>` after a verdict: the verdict is attempt 1, each rerun one more failed attempt.
+- The attempt that decided the case (the verdict, or the final pass) gives the test its outcome in the summary,
+  as the report's own counts have it: a failure whose reruns ended in an error is still a failure.
 - The test case's `time` belongs to the attempt that decided it (the final pass of a flaky test, the first
   failure of one that kept failing, as Playwright and Surefire write it); other attempts use their own `time`
   attribute when the dialect gives one, else 0.
@@ -75,14 +77,19 @@ def trim(text: str | None, cap: int) -> str | None:
     return f"{text[:head]}\n[... {len(text) - head - tail} characters cut ...]\n{text[-tail:]}"
 
 
-def message_from(attribute: str | None, body: str | None, cap: int) -> str | None:
-    """The one-line reason: the `message` attribute, or the first telling line of the body when it says nothing."""
+def message_from(attribute: str | None, body: str | None, cap: int, case_name: str = "") -> str | None:
+    """The reason in short: the `message` attribute, or the first telling line of the body when it says nothing.
+
+    Lines that only repeat the test's identity (PHPUnit starts its bodies with `Class::method`) and `go test`
+    transcript markers are not telling.
+    """
     message = (attribute or "").strip()
+    noise = (*_NOISE, f"::{case_name}") if case_name else _NOISE
     if message.lower() in _GENERIC:
-        message = _telling_line(body) or message
+        message = _telling_line(body, noise) or message
     elif message.startswith(_NOISE):
         # gotestsum puts the whole `go test` transcript of a skip in the attribute.
-        message = _telling_line(message) or message
+        message = _telling_line(message, noise) or message
     if not message:
         return None
     if "\x1b" in message:
@@ -90,10 +97,10 @@ def message_from(attribute: str | None, body: str | None, cap: int) -> str | Non
     return message[:cap] if len(message) > cap else message
 
 
-def _telling_line(text: str | None) -> str | None:
+def _telling_line(text: str | None, noise: tuple[str, ...]) -> str | None:
     for line in (text or "").splitlines():
         stripped = line.strip()
-        if stripped and not stripped.startswith(_NOISE):
+        if stripped and not stripped.startswith(_NOISE) and not stripped.endswith(noise):
             return stripped
     return None
 
@@ -134,8 +141,8 @@ def _rerun_attempt(element: etree._Element, outcome: TestOutcome, caps: tuple[in
     )
 
 
-def case_attempts(case: etree._Element, case_ms: int, message_cap: int, output_cap: int) -> list[Attempt]:
-    """All attempts of one `<testcase>` that has children, in the order they ran."""
+def case_attempts(case: etree._Element, case_ms: int, message_cap: int, output_cap: int) -> tuple[list[Attempt], int]:
+    """All attempts of one `<testcase>` that has children, in the order they ran, and which one decided it."""
     caps = (message_cap, output_cap)
     verdict: tuple[TestOutcome, etree._Element] | None = None
     flaky: list[Attempt] = []
@@ -160,10 +167,10 @@ def case_attempts(case: etree._Element, case_ms: int, message_cap: int, output_c
         status = (case.get("status") or "").lower()
         final_outcome = TestOutcome.SKIPPED if status in SKIP_STATUSES else TestOutcome.PASSED
         final = Attempt(final_outcome, case_ms, None, None, None, stdout, stderr)
-        return [*flaky, final]
+        return [*flaky, final], len(flaky)
     outcome, element = verdict
     body = _text(element)
-    message = message_from(element.get("message"), body, message_cap)
+    message = message_from(element.get("message"), body, message_cap, case.get("name") or "")
     failure_type = element.get("type") or None
     decided = Attempt(outcome, case_ms, message, failure_type, trim(body, output_cap), stdout, stderr)
-    return [*flaky, decided, *reruns]
+    return [*flaky, decided, *reruns], len(flaky)

@@ -3,31 +3,56 @@
 The parser itself never expands entities, never loads a DTD and never touches the network (`resolve_entities=False`,
 `load_dtd=False`, `no_network=True`, `huge_tree=False`). On top of that, the prolog is read here first and a file
 whose DOCTYPE declares anything (entities, an external DTD) is refused before libxml2 sees a byte of it: JUnit
-reports never need a DTD, so such a file is either hostile or not a test report.
+reports never need a DTD, so such a file is either hostile or not a test report. Size, depth and name limits
+(`JUnitLimits`) are enforced by the reader as it goes.
 """
 
 from __future__ import annotations
 
 import codecs
 import re
-from typing import BinaryIO
+from collections.abc import Iterator
+from typing import Any, BinaryIO
+
+from lxml import etree
 
 from harness_connector.junit.model import JUnitError
 
-__all__ = ["JUNIT_ROOTS", "FileTooLarge", "LimitedReader", "check_prolog", "root_name", "syntax_error", "wrong_root"]
+__all__ = [
+    "JUNIT_ROOTS",
+    "PARSER_OPTIONS",
+    "FileTooLarge",
+    "LimitedReader",
+    "check_prolog",
+    "root_name",
+    "syntax_error",
+    "wrong_root",
+    "xml_events",
+]
 
 JUNIT_ROOTS = frozenset({"testsuites", "testsuite"})
+# libxml2 as the parser uses it: nothing is fetched, expanded or defaulted, and its own size and depth limits stay on.
+PARSER_OPTIONS: dict[str, bool] = {
+    "resolve_entities": False,
+    "no_network": True,
+    "load_dtd": False,
+    "dtd_validation": False,
+    "attribute_defaults": False,
+    "huge_tree": False,
+    "remove_comments": True,
+    "remove_pis": True,
+}
 
 _REGENERATE = "Re-run the tests (or copy the report again) so the file is complete, or leave this file out"
 
 # Roots that are test reports, just not JUnit ones: say how to get JUnit out of the tool.
 _OTHER_FORMATS = {
-    "test-run": "this is NUnit 3's own format; convert it with the nunit3-junit transform or use a JUnit logger",
-    "test-results": "this is NUnit 2's own format; convert it with the nunit-to-junit transform",
-    "assemblies": "this is xUnit.net's own format; run with `--logger junit` or convert it with JUnitXml.xslt",
-    "TestRun": "this is a Visual Studio TRX file; run with a JUnit logger (JunitXml.TestLogger) instead",
-    "failsafe-summary": "this is Failsafe's summary, not a report: ingest the TEST-*.xml files beside it",
-    "html": "this is an HTML report; point at the JUnit XML the test runner wrote instead",
+    "test-run": "This is NUnit 3's own format; convert it with the nunit3-junit transform or use a JUnit logger",
+    "test-results": "This is NUnit 2's own format; convert it with the nunit-to-junit transform",
+    "assemblies": "This is xUnit.net's own format; run with `--logger junit` or convert it with JUnitXml.xslt",
+    "TestRun": "This is a Visual Studio TRX file; run with a JUnit logger (JunitXml.TestLogger) instead",
+    "failsafe-summary": "This is Failsafe's summary, not a report: ingest the TEST-*.xml files beside it",
+    "html": "This is an HTML report; point at the JUnit XML the test runner wrote instead",
 }
 
 _NAME = re.compile(r"[A-Za-z_:][-\w.:]*")
@@ -51,6 +76,14 @@ class LimitedReader:
         if self.count > self._limit:
             raise FileTooLarge
         return data
+
+
+def xml_events(source: Any, *, chunk_size: int = 64 * 1024) -> Iterator[tuple[str, etree._Element]]:
+    """Start and end events over `source` (a path or a binary file) with the options above."""
+    events: Iterator[tuple[str, etree._Element]] = etree.iterparse(
+        source, events=("start", "end"), chunk_size=chunk_size, **PARSER_OPTIONS
+    )
+    return events
 
 
 def _decode_head(head: bytes) -> str:
@@ -77,65 +110,86 @@ def _skip_quoted_or_to(text: str, start: int, stops: str) -> int:
     return -1
 
 
-def _scan(path: str, head: bytes, limit: int) -> tuple[str | None, str | None]:
-    """Walk the prolog: (root element name or None if not reached, the problem with the prolog or None)."""
-    text = _decode_head(head)
-    i = 1 if text.startswith("\ufeff") else 0
-    if text.startswith("\xef\xbb\xbf"):
-        i = 3
-    while True:
-        while i < len(text) and text[i] in " \t\r\n":
-            i += 1
-        if i >= len(text):
-            return None, ("the prolog is longer than the limit" if len(head) >= limit else None)
-        if text.startswith("<?", i):
-            end = text.find("?>", i + 2)
-        elif text.startswith("<!--", i):
-            end = text.find("-->", i + 4)
-        elif text.startswith("<!DOCTYPE", i):
-            return None, _doctype_problem(text, i + 9, limit, len(head))
-        elif text.startswith("<", i):
-            match = _NAME.match(text, i + 1)
-            return (match.group(0) if match else None), None
-        else:
-            return None, None
+class _Prolog:
+    """What the first bytes of a file say: the root element's name, and what is wrong with the prolog, if anything."""
+
+    def __init__(self, head: bytes, limit: int) -> None:
+        self.root: str | None = None
+        self.problem: str | None = None
+        self.line = 1
+        self._text = _decode_head(head)
+        self._full = len(head) >= limit
+        self._walk()
+
+    def _refuse(self, problem: str, at: int) -> None:
+        self.problem = problem
+        self.line = self._text.count("\n", 0, at) + 1
+
+    def _walk(self) -> None:
+        text = self._text
+        i = 3 if text.startswith("\xef\xbb\xbf") else 1 if text.startswith("\ufeff") else 0
+        while True:
+            while i < len(text) and text[i] in " \t\r\n":
+                i += 1
+            if i >= len(text):
+                break
+            if text.startswith("<?", i):
+                end, close = text.find("?>", i + 2), 2
+            elif text.startswith("<!--", i):
+                end, close = text.find("-->", i + 4), 3
+            elif text.startswith("<!DOCTYPE", i):
+                end, close = self._doctype(i), 1
+                if self.problem:
+                    return
+            elif text.startswith("<", i):
+                match = _NAME.match(text, i + 1)
+                self.root = match.group(0) if match else None
+                return
+            else:
+                return  # not markup: libxml2 will say what it is
+            if end < 0:
+                break
+            i = end + close
+        if self._full:
+            self._refuse("the prolog is longer than the limit", i)
+
+    def _doctype(self, start: int) -> int:
+        """Check a DOCTYPE; the index of its closing `>` (-1 if not in the head)."""
+        text = self._text
+        end = _skip_quoted_or_to(text, start + 9, "[>")
         if end < 0:
-            return None, ("the prolog is longer than the limit" if len(head) >= limit else None)
-        i = end + 2
-
-
-def _doctype_problem(text: str, i: int, limit: int, size: int) -> str | None:
-    end = _skip_quoted_or_to(text, i, "[>")
-    if end < 0:
-        return "the DOCTYPE is longer than the limit" if size >= limit else "the DOCTYPE is not closed"
-    declaration = text[i:end]
-    if text[end] == "[":
-        subset = text[end:]
+            return -1
+        words = text[start + 9 : end].split()
+        if len(words) > 1 and words[1] in ("SYSTEM", "PUBLIC"):
+            self._refuse("the DOCTYPE references an external DTD", start)
+            return -1
+        if text[end] == ">":
+            return end
+        subset_end = _skip_quoted_or_to(text, end + 1, "]")
+        subset = text[end + 1 : subset_end if subset_end >= 0 else len(text)]
         if "<!ENTITY" in subset:
-            return "the DOCTYPE declares entities (as in a 'billion laughs' or external-entity attack)"
-        if "<!" in subset:
-            return "the DOCTYPE has an internal subset with declarations"
-    words = declaration.split()
-    if len(words) > 1 and words[1] in ("SYSTEM", "PUBLIC"):
-        return "the DOCTYPE references an external DTD"
-    return None
+            self._refuse("the DOCTYPE declares entities (as in a 'billion laughs' or external-entity attack)", start)
+        elif "<!" in subset:
+            self._refuse("the DOCTYPE has an internal subset with declarations", start)
+        elif subset_end >= 0:
+            return _skip_quoted_or_to(text, subset_end, ">")
+        return -1
 
 
 def check_prolog(path: str, raw: BinaryIO, limit: int) -> None:
     """Refuse a file whose prolog declares entities or an external DTD, or is absurdly long. Rewinds `raw`."""
     head = raw.read(limit)
     raw.seek(0)
-    _root, problem = _scan(path, head, limit)
-    if problem:
-        line = head.count(b"\n", 0, max(0, head.find(b"<!DOCTYPE"))) + 1
+    prolog = _Prolog(head, limit)
+    if prolog.problem:
         hint = "JUnit reports never need a DTD; this file is hostile or not a test report. Leave it out"
-        raise JUnitError(path, f"refused before parsing: {problem}", line=line, hint=hint)
+        raise JUnitError(path, f"refused before parsing: {prolog.problem}", line=prolog.line, hint=hint)
 
 
 def root_name(head: bytes) -> str | None:
     """The root element's name as the first bytes of a file show it (for telling JUnit files from other XML)."""
-    root, problem = _scan("", head, len(head) + 1)
-    return None if problem else root
+    prolog = _Prolog(head, len(head) + 1)
+    return None if prolog.problem else prolog.root
 
 
 def wrong_root(path: str, tag: str, line: int | None) -> JUnitError:
