@@ -17,6 +17,7 @@ EMPTY = {
     "executions": 0,
     "nodes": 0,
     "test_results": 0,
+    "tests": 0,
     "log_signatures": 0,
     "deployments": 0,
     "telemetry": 0,
@@ -49,6 +50,7 @@ def test_writes_report_how_many_records_were_new(store: Store) -> None:
         "executions": 2,
         "nodes": 2,
         "test_results": 2,
+        "tests": 1,
         "log_signatures": 2,
         "deployments": 2,
         "telemetry": 2,
@@ -228,7 +230,7 @@ def test_writes_from_several_threads_all_land(store: Store) -> None:
     for thread in threads:
         thread.join()
 
-    assert store.counts() == EMPTY | {"executions": 12, "test_results": 240}
+    assert store.counts() == EMPTY | {"executions": 12, "test_results": 240, "tests": 20}
 
 
 def test_list_queries_refuse_a_negative_page_or_an_oversized_page(store: Store) -> None:

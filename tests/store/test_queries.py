@@ -14,9 +14,11 @@ The history, inside the window [0, 10 000) unless noted (pipeline `build` on `ma
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
-from harness_connector.domain.history import TestOutcome
+from harness_connector.domain.history import ExecutionFact, TestOutcome, TestResult
 from harness_connector.store import (
     ExecutionFilter,
     Page,
@@ -51,29 +53,35 @@ E6 = execution("e6", started_ms=6_000, status="Failed", project="checkout")
 E9 = execution("e9", commit_sha="c9", started_ms=90_000, status="Failed")
 
 
+def ran(fact: ExecutionFact, test_id: str, outcome: TestOutcome, **fields: Any) -> TestResult:
+    """A result carrying its execution's context, as the sync writes it; its time comes from the execution."""
+    context = {"pipeline_id": fact.pipeline_id, "commit_sha": fact.commit_sha, "branch": fact.branch}
+    return result(test_id, fact.execution_id, outcome, **(context | fields))
+
+
 @pytest.fixture
 def history(store: Store) -> Store:
     with store.transaction():
         store.upsert_executions([E1, E2, E3, E4, E5, E6, E9])
         store.add_test_results(
             [
-                result("A", "e1", FAILED, duration_ms=10, message="expected 1, got 2"),
-                result("A", "e1", PASSED, attempt=2, duration_ms=20),
-                result("A", "e2", PASSED, duration_ms=30),
-                result("A", "e3", PASSED, duration_ms=40),
-                result("A", "e4", PASSED, duration_ms=50),
-                result("A", "e9", FAILED),
-                result("B", "e1", FAILED),
-                result("B", "e2", FAILED),
-                result("B", "e3", ERROR, failure_type="NullPointerException"),
-                result("B", "e4", FAILED),
-                result("C", "e1", PASSED, class_name="com.acme.CartTest"),
-                result("C", "e2", SKIPPED, class_name="com.acme.CartTest"),
-                result("C", "e3", PASSED, class_name="com.acme.CartTest"),
-                result("C", "e4", PASSED, class_name="com.acme.CartTest"),
-                result("C", "e5", PASSED, class_name="com.acme.CartTest"),
-                result("D", "e3", FLAKY),
-                result("D", "e5", PASSED),
+                ran(E1, "A", FAILED, duration_ms=10, message="expected 1, got 2"),
+                ran(E1, "A", PASSED, attempt=2, duration_ms=20),
+                ran(E2, "A", PASSED, duration_ms=30),
+                ran(E3, "A", PASSED, duration_ms=40),
+                ran(E4, "A", PASSED, duration_ms=50),
+                ran(E9, "A", FAILED),
+                ran(E1, "B", FAILED),
+                ran(E2, "B", FAILED),
+                ran(E3, "B", ERROR, failure_type="NullPointerException"),
+                ran(E4, "B", FAILED),
+                ran(E1, "C", PASSED, class_name="com.acme.CartTest"),
+                ran(E2, "C", SKIPPED, class_name="com.acme.CartTest"),
+                ran(E3, "C", PASSED, class_name="com.acme.CartTest"),
+                ran(E4, "C", PASSED, class_name="com.acme.CartTest"),
+                ran(E5, "C", PASSED, class_name="com.acme.CartTest"),
+                ran(E3, "D", FLAKY),
+                ran(E5, "D", PASSED),
                 result("X", "ghost", PASSED),
             ]
         )

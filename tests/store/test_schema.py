@@ -7,7 +7,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from harness_connector.store import StoreSchemaError, open_store
+from harness_connector.store import StoreSchemaError, TestCommitRow, open_store
 from harness_connector.store.schema import MIGRATIONS, SCHEMA_VERSION, Migration, applied_migrations, apply_migrations
 
 
@@ -76,3 +76,25 @@ def test_a_store_whose_recorded_migrations_differ_from_the_codes_refuses_to_open
         open_store(path)
 
     assert (caught.value.found_version, caught.value.supported_version) == (SCHEMA_VERSION, SCHEMA_VERSION)
+
+
+def test_a_version_1_store_is_upgraded_with_its_test_results_keyed_and_cataloged(tmp_path: Path) -> None:
+    path = tmp_path / "store.duckdb"
+    con = duckdb.connect(str(path))
+    apply_migrations(con, MIGRATIONS[:1])
+    con.execute(
+        """INSERT INTO test_results (execution_id, test_id, attempt, suite, class_name, name, outcome, duration_ms,
+            commit_sha, started_ms)
+        VALUES ('e1', 'a', 1, 'unit', 'ATest', 'test_a', 'failed', 5, 'c1', 100),
+               ('e2', 'a', 1, 'unit', 'ATest', 'test_a', 'passed', 7, 'c1', 200)"""
+    )
+    con.close()
+
+    store = open_store(path)
+    try:
+        assert store.counts()["tests"] == 1
+        assert store.test_outcomes_by_commit(since_ms=0, until_ms=1_000) == [
+            TestCommitRow("a", "c1", 2, 1, 1, 0, 0, 0, 0, 0, 2, 100, 200)
+        ]
+    finally:
+        store.close()

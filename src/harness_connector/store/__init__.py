@@ -71,7 +71,7 @@ def open_store(path: Path | str) -> Store:
     except duckdb.IOException as exc:
         # DuckDB says which case it is only in the message.
         text = str(exc)
-        if "lock" in text.lower():
+        if "Could not set lock" in text:
             raise StoreLockedError(Path(path)) from exc
         if "not a valid DuckDB database" in text:
             raise StoreFormatError(Path(path)) from exc

@@ -19,6 +19,7 @@ from harness_connector.domain.history import (
     TestResult,
 )
 from harness_connector.domain.status import ExecutionStatus
+from harness_connector.store.schema import PAIR_KEY
 
 R = TypeVar("R")
 
@@ -33,6 +34,15 @@ class TableSpec(Generic[R]):
     key: tuple[str, ...]
     replace: bool
     to_row: Callable[[R], tuple[object, ...]]
+    # (column, SQL expression over the staged columns): values the store derives in SQL as it inserts.
+    computed: tuple[tuple[str, str], ...] = ()
+    # Statements run after the insert, in the same transaction, reading the staging table `{stage}`.
+    then: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        # Writes find a row's key as its first columns.
+        if self.columns[: len(self.key)] != self.key:
+            raise ValueError(f"{self.table}: the key {self.key} must be the first columns")
 
     @property
     def stage(self) -> str:
@@ -109,7 +119,16 @@ NODES: TableSpec[NodeFact] = TableSpec(
 )
 # attrgetter builds the row in C: test results are the one table written by the million.
 TEST_RESULTS: TableSpec[TestResult] = TableSpec(
-    "test_results", TEST_RESULT_FIELDS, ("execution_id", "test_id", "attempt"), False, attrgetter(*TEST_RESULT_FIELDS)
+    "test_results",
+    TEST_RESULT_FIELDS,
+    ("execution_id", "test_id", "attempt"),
+    False,
+    attrgetter(*TEST_RESULT_FIELDS),
+    computed=(("pair_key", PAIR_KEY),),
+    then=(
+        "INSERT INTO tests SELECT test_id, any_value(suite), any_value(class_name), any_value(name) "
+        "FROM {stage} GROUP BY test_id ON CONFLICT DO NOTHING",
+    ),
 )
 LOG_SIGNATURES: TableSpec[LogSignature] = TableSpec(
     "log_signatures",
@@ -129,7 +148,9 @@ TELEMETRY: TableSpec[TelemetryEvent] = TableSpec(
     _telemetry_row,
 )
 WRITTEN: tuple[TableSpec[Any], ...] = (EXECUTIONS, NODES, TEST_RESULTS, LOG_SIGNATURES, DEPLOYMENTS, TELEMETRY)
-DATA_TABLES = ("executions", "nodes", "test_results", "log_signatures", "deployments", "telemetry", "sync_cursors")
+DATA_TABLES = (
+    "executions", "nodes", "test_results", "tests", "log_signatures", "deployments", "telemetry", "sync_cursors",
+)  # fmt: skip
 
 
 def execution_from_row(row: Sequence[Any]) -> ExecutionFact:

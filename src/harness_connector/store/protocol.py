@@ -4,6 +4,10 @@ Writes are idempotent: every record has a natural key (see `domain.history`), an
 nothing, or, for the `upsert_*` methods, replaces the stored version with the newer one. Every write is atomic, and
 `transaction()` makes several writes one: an execution and all its nodes and tests go in together or not at all.
 
+Writes take any iterable, a generator included, and store it in bounded memory. Execution and node statuses are
+stored in Harness's display spelling (`FAILED` and `Failed` are both `Failed`); a status Harness adds later is kept
+as given.
+
 Calls block; async callers run them in a worker thread (`anyio.to_thread.run_sync`). A store may be shared by
 threads.
 """
@@ -104,8 +108,8 @@ class Store(Protocol):
         ...
 
     def counts(self) -> dict[str, int]:
-        """Rows per kind of record: executions, nodes, test_results, log_signatures, deployments, telemetry,
-        sync_cursors."""
+        """Rows per table: executions, nodes, test_results, tests (distinct test ids), log_signatures,
+        deployments, telemetry, sync_cursors."""
         ...
 
     # Point reads
@@ -137,7 +141,8 @@ class Store(Protocol):
 
         With `only_failing` (the default), only the (test, commit) pairs with at least one failure, error or flaky
         result: a commit on which a test only passed carries no flakiness evidence, and its counts are in
-        `test_totals`. Results without a commit are left out.
+        `test_totals`. Without it, every pair: millions on a large store, so narrow the window or the pipeline.
+        Results without a commit are left out.
         """
         ...
 

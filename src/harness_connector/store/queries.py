@@ -2,7 +2,7 @@
 its parameters; values always travel as parameters, never inside the text. Aggregation happens here, in SQL, so
 only the rows an analysis needs cross into Python.
 
-Test queries read the `test_runs` view (test results with their execution's context, see `schema.py`).
+Test queries read the `test_runs` view: test results with what their execution adds (see `schema.py`).
 """
 
 from __future__ import annotations
@@ -14,7 +14,9 @@ from harness_connector.domain.history import TestOutcome
 from harness_connector.store.filters import ExecutionFilter, TestResultFilter
 
 __all__ = [
+    "DEPLOYMENT_COLUMNS",
     "EXECUTION_COLUMNS",
+    "TEST_RUN_COLUMNS",
     "Query",
     "count_rows",
     "deployments_between",
@@ -80,16 +82,21 @@ _FLAKY = f"'{TestOutcome.FLAKY.value}'"
 _SKIPPED = f"'{TestOutcome.SKIPPED.value}'"
 _EVIDENCE = _values(TestOutcome.FAILED, TestOutcome.ERROR, TestOutcome.FLAKY)
 
-# The counts of TestCommitRow and TestTotalsRow, in their field order.
-_OUTCOME_COUNTS = f"""
-    count(*) FILTER (WHERE NOT is_retry AND outcome <> {_SKIPPED}) AS runs,
-    count(*) FILTER (WHERE NOT is_retry AND outcome = {_PASSED}) AS passed,
-    count(*) FILTER (WHERE NOT is_retry AND outcome IN {_FAILED}) AS failed,
-    count(*) FILTER (WHERE NOT is_retry AND outcome = {_FLAKY}) AS flaky,
-    count(*) FILTER (WHERE is_retry AND outcome <> {_SKIPPED}) AS retries,
-    count(*) FILTER (WHERE is_retry AND outcome = {_PASSED}) AS retries_passed,
-    count(*) FILTER (WHERE is_retry AND outcome IN {_FAILED}) AS retries_failed,
-    count(*) FILTER (WHERE outcome = {_SKIPPED}) AS skipped"""
+
+def _outcome_counts(total: str) -> str:
+    """The counts of TestCommitRow and TestTotalsRow, in their field order, each `total` over its rows."""
+    kinds = (
+        ("runs", f"NOT is_retry AND outcome <> {_SKIPPED}"),
+        ("passed", f"NOT is_retry AND outcome = {_PASSED}"),
+        ("failed", f"NOT is_retry AND outcome IN {_FAILED}"),
+        ("flaky", f"NOT is_retry AND outcome = {_FLAKY}"),
+        ("retries", f"is_retry AND outcome <> {_SKIPPED}"),
+        ("retries_passed", f"is_retry AND outcome = {_PASSED}"),
+        ("retries_failed", f"is_retry AND outcome IN {_FAILED}"),
+        ("skipped", f"outcome = {_SKIPPED}"),
+    )
+    return ", ".join(f"coalesce({total} FILTER (WHERE {condition}), 0) AS {name}" for name, condition in kinds)
+
 
 TEST_RUN_COLUMNS = (
     "test_id, suite, class_name, name, outcome, attempt, is_retry, duration_ms, message, failure_type, "
@@ -120,19 +127,22 @@ def test_outcomes_by_commit(
     """Rows of `TestCommitRow`, in field order."""
     where = _test_window(since_ms, until_ms, pipeline_id, branch)
     where.add("commit_sha IS NOT NULL")
-    # Finding the few failing (test, commit) pairs first, then aggregating only those, avoids a hash aggregate
-    # over every pair in the window, which is most of the cost on a large table. NOT MATERIALIZED: the two scans
-    # are cheaper than buffering the window.
+    # Finding the few failing (test, commit) pairs first, then aggregating only their results, avoids a hash
+    # aggregate over every pair in the window, which is most of the cost on a large table. The pairs are matched
+    # by their 64-bit pair_key; HAVING drops any pair let in by a key collision, so the rows stay exact.
+    # NOT MATERIALIZED: scanning twice is cheaper than buffering the window.
     failing = f""",
-    failing AS (SELECT DISTINCT test_id, commit_sha FROM runs WHERE outcome IN {_EVIDENCE})"""
+    failing AS (SELECT DISTINCT pair_key FROM runs WHERE outcome IN {_EVIDENCE})"""
     text = f"""
     WITH runs AS NOT MATERIALIZED (
-        SELECT test_id, commit_sha, execution_id, outcome, is_retry, run_ms FROM test_runs WHERE {where.sql()}
+        SELECT pair_key, test_id, commit_sha, execution_id, outcome, is_retry, run_ms FROM test_runs
+        WHERE {where.sql()}
     ){failing if only_failing else ""}
-    SELECT test_id, commit_sha, {_OUTCOME_COUNTS},
+    SELECT test_id, commit_sha, {_outcome_counts("count(*)")},
         count(DISTINCT execution_id), min(run_ms), max(run_ms)
-    FROM runs {"SEMI JOIN failing USING (test_id, commit_sha)" if only_failing else ""}
+    FROM runs {"SEMI JOIN failing USING (pair_key)" if only_failing else ""}
     GROUP BY test_id, commit_sha
+    {f"HAVING count(*) FILTER (WHERE outcome IN {_EVIDENCE}) > 0" if only_failing else ""}
     ORDER BY test_id, commit_sha"""
     return Query(text, where.params)
 
@@ -148,11 +158,25 @@ def test_totals(
     """Rows of `TestTotalsRow`, in field order."""
     where = _test_window(since_ms, until_ms, pipeline_id, branch)
     where.any_of("test_id", test_ids)
+    # Grouping by (test, retry, outcome) first leaves a few rows per test to split into counts, which costs far
+    # less than evaluating every count's filter on every result.
     text = f"""
-    SELECT test_id, any_value(suite), any_value(class_name), any_value(name), {_OUTCOME_COUNTS},
-        coalesce(avg(duration_ms) FILTER (WHERE outcome <> {_SKIPPED}), 0.0), min(run_ms), max(run_ms)
-    FROM test_runs WHERE {where.sql()}
-    GROUP BY test_id
+    WITH grouped AS (
+        SELECT test_id, is_retry, outcome, count(*) AS n, sum(duration_ms) AS duration_ms, min(run_ms) AS first_ms,
+            max(run_ms) AS last_ms
+        FROM test_runs WHERE {where.sql()}
+        GROUP BY test_id, is_retry, outcome
+    ), totals AS (
+        SELECT test_id, {_outcome_counts("sum(n)")},
+            coalesce(
+                sum(duration_ms) FILTER (WHERE outcome <> {_SKIPPED}) / sum(n) FILTER (WHERE outcome <> {_SKIPPED}),
+                0.0
+            ) AS mean_duration_ms,
+            min(first_ms) AS first_ms, max(last_ms) AS last_ms
+        FROM grouped GROUP BY test_id
+    )
+    SELECT test_id, coalesce(t.suite, ''), coalesce(t.class_name, ''), coalesce(t.name, ''), totals.* EXCLUDE (test_id)
+    FROM totals LEFT JOIN tests AS t USING (test_id)
     ORDER BY test_id"""
     return Query(text, where.params)
 
@@ -347,12 +371,18 @@ def failing_tests(since_ms: int, until_ms: int, *, org: str | None, project: str
     where = _scope(since_ms, until_ms, org, project, "run_ms")
     where.add("NOT is_retry")
     text = f"""
-    SELECT test_id, any_value(suite), any_value(class_name), any_value(name),
-        count(*) FILTER (WHERE outcome <> {_SKIPPED}), count(*) FILTER (WHERE outcome IN {_FAILED}) AS failures,
-        max(run_ms) FILTER (WHERE outcome IN {_FAILED})
-    FROM test_runs WHERE {where.sql()}
-    GROUP BY test_id HAVING failures > 0
-    ORDER BY failures DESC, test_id LIMIT ?"""
+    WITH failing AS (
+        SELECT test_id, count(*) FILTER (WHERE outcome <> {_SKIPPED}) AS runs,
+            count(*) FILTER (WHERE outcome IN {_FAILED}) AS failures,
+            max(run_ms) FILTER (WHERE outcome IN {_FAILED}) AS last_failure_ms
+        FROM test_runs WHERE {where.sql()}
+        GROUP BY test_id HAVING failures > 0
+        ORDER BY failures DESC, test_id LIMIT ?
+    )
+    SELECT test_id, coalesce(t.suite, ''), coalesce(t.class_name, ''), coalesce(t.name, ''), runs, failures,
+        last_failure_ms
+    FROM failing LEFT JOIN tests AS t USING (test_id)
+    ORDER BY failures DESC, test_id"""
     return Query(text, [*where.params, top])
 
 

@@ -99,8 +99,8 @@ class TestTotalsRow:
 
 @dataclass(frozen=True, slots=True)
 class TestRunRow:
-    """One stored test result with its execution's context (pipeline, commit, branch and time come from the
-    execution when the result itself lacks them)."""
+    """One stored test result, with what its execution adds: whether it is a retry, and its start as `run_ms`
+    when the result has no time of its own."""
 
     __test__ = False
 

@@ -14,7 +14,10 @@ import duckdb
 
 from harness_connector.store.errors import StoreSchemaError
 
-__all__ = ["MIGRATIONS", "SCHEMA_VERSION", "Migration", "applied_migrations", "apply_migrations"]
+__all__ = ["MIGRATIONS", "PAIR_KEY", "SCHEMA_VERSION", "Migration", "applied_migrations", "apply_migrations"]
+
+# test_results.pair_key, computed from a result's columns as it is inserted (see migration 2).
+PAIR_KEY = "md5_number_lower(test_id || ' ' || coalesce(commit_sha, ''))"
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,7 +162,41 @@ _INITIAL = (
     LEFT JOIN executions AS e USING (execution_id)""",
 )
 
-MIGRATIONS: tuple[Migration, ...] = (Migration(1, "initial history schema", _INITIAL),)
+# Flaky detection matches a failing (test, commit) pair's other results by one integer instead of two strings;
+# md5 and not hash(), which may change between DuckDB versions and would split a pair's results. Per-test
+# aggregates take names from the `tests` catalog instead of aggregating strings over every result. A result keeps
+# the context it was stored with (the sync copies it from the execution), so the pair key and the view agree; the
+# execution adds whether it was a rerun, its org and project, and its start for results without a time.
+_PAIR_KEYS_AND_TEST_CATALOG = (
+    # First: DuckDB cannot build an index once the transaction has updated rows (which is also why pair_key
+    # stays nullable: SET NOT NULL rebuilds the table's key index). Every write through the store sets it.
+    """CREATE TABLE tests (
+        test_id VARCHAR PRIMARY KEY,
+        suite VARCHAR NOT NULL,
+        class_name VARCHAR NOT NULL,
+        name VARCHAR NOT NULL
+    )""",
+    "ALTER TABLE test_results ADD COLUMN pair_key UBIGINT",
+    f"UPDATE test_results SET pair_key = {PAIR_KEY}",
+    """INSERT INTO tests
+    SELECT test_id, any_value(suite), any_value(class_name), any_value(name) FROM test_results GROUP BY test_id""",
+    """CREATE OR REPLACE VIEW test_runs AS
+    SELECT
+        r.execution_id, r.test_id, r.attempt, r.suite, r.class_name, r.name, r.outcome, r.duration_ms, r.message,
+        r.failure_type, r.pipeline_id, r.stage_id, r.step_id, r.commit_sha, r.branch, r.pr_number, r.file,
+        r.pair_key,
+        coalesce(r.started_ms, e.started_ms) AS run_ms,
+        r.attempt > 1 OR coalesce(e.is_rerun, false) AS is_retry,
+        e.org,
+        e.project
+    FROM test_results AS r
+    LEFT JOIN executions AS e USING (execution_id)""",
+)
+
+MIGRATIONS: tuple[Migration, ...] = (
+    Migration(1, "initial history schema", _INITIAL),
+    Migration(2, "test pair keys and test catalog", _PAIR_KEYS_AND_TEST_CATALOG),
+)
 SCHEMA_VERSION = MIGRATIONS[-1].version
 
 _BOOKKEEPING = """CREATE TABLE IF NOT EXISTS schema_migrations (
