@@ -15,7 +15,8 @@ runner = CliRunner()
 PYTEST_XML = """<?xml version="1.0" encoding="utf-8"?>
 <testsuites><testsuite name="pytest" tests="3" failures="1" errors="0" skipped="1" time="0.5">
 <testcase classname="tests.test_api" name="test_ok" time="0.1"/>
-<testcase classname="tests.test_api" name="test_bad" time="0.2"><failure message="assert 1 == 2">trace</failure></testcase>
+<testcase classname="tests.test_api" name="test_bad" time="0.2">
+<failure message="assert 1 == 2">trace</failure></testcase>
 <testcase classname="tests.test_api" name="test_later" time="0.0"><skipped message="todo"/></testcase>
 </testsuite></testsuites>
 """
