@@ -12,6 +12,10 @@ HarnessConnectorError                 base of everything raised on purpose
     ├── HarnessInvalidRequestError    any other 4xx: the request itself is wrong (bad YAML, duplicate identifier)
     ├── HarnessRateLimitedError       429 after the retries the operation allowed
     └── HarnessUnavailableError       5xx, timeouts, connection failures, after retries
+└── StoreError                        the history store failed or refused (the engine's error is the __cause__)
+    ├── StoreLockedError              another process has the store file open for writing
+    ├── StoreFormatError              the file is not a store this code can read (not a DuckDB database)
+    └── StoreSchemaError              the store's schema is newer than this code, or differs from its migrations
 ```
 
 Every `HarnessError` carries what a person needs to act on it: the HTTP status, Harness's error `code`, its
@@ -20,6 +24,8 @@ quote to Harness support. None of them ever contains the API key.
 """
 
 from __future__ import annotations
+
+from pathlib import Path
 
 __all__ = [
     "ConfigError",
@@ -32,6 +38,10 @@ __all__ = [
     "HarnessRateLimitedError",
     "HarnessUnavailableError",
     "InvalidHarnessURL",
+    "StoreError",
+    "StoreFormatError",
+    "StoreLockedError",
+    "StoreSchemaError",
     "UsageError",
 ]
 
@@ -137,3 +147,37 @@ class HarnessRateLimitedError(HarnessError):
 
 class HarnessUnavailableError(HarnessError):
     """Harness could not be reached or failed on its side (5xx, timeout, connection error), after retries."""
+
+
+class StoreError(HarnessConnectorError):
+    """The history store could not do what was asked; nothing was half-written."""
+
+
+class StoreLockedError(StoreError):
+    """Another process holds the store file; DuckDB allows one writer process per file."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        super().__init__(
+            f"the history store {path} is open in another process (DuckDB allows one at a time): "
+            "stop that process, or point this one at a different store file"
+        )
+
+
+class StoreFormatError(StoreError):
+    """The file exists but is not a DuckDB database."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        super().__init__(
+            f"{path} exists but is not a DuckDB history store: move it aside, or point the store at another file"
+        )
+
+
+class StoreSchemaError(StoreError):
+    """The store was written by a newer version, or its recorded migrations differ from this code's."""
+
+    def __init__(self, message: str, *, found_version: int, supported_version: int) -> None:
+        self.found_version = found_version
+        self.supported_version = supported_version
+        super().__init__(message)

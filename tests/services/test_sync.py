@@ -14,7 +14,7 @@ from harness_connector.sandbox import Faults, SandboxContext, SandboxState, open
 from harness_connector.sandbox.scenario import generate_scenario
 from harness_connector.services.connection import Connection
 from harness_connector.services.sync import sync_project
-from harness_connector.store import Store, open_store
+from harness_connector.store import ExecutionFilter, Store, open_store
 from tests.sandbox.conftest import serve_sandbox
 
 pytestmark = pytest.mark.anyio
@@ -128,3 +128,41 @@ def test_cursor_records_are_plain_values() -> None:
 
     cursor = SyncCursor(account_id="a", org="o", project="p", synced_until_ms=5)
     assert replace(cursor, synced_until_ms=6).synced_until_ms == 6
+
+
+async def test_keep_logs_stores_each_failed_steps_log_compressed_and_readable(
+    clean_server: tuple[str, str, str],
+) -> None:
+    store = open_store(":memory:")
+    conn = _connection(clean_server)
+    report = await sync_project(
+        conn, store, org="default", project="payments", since_ms=SINCE_MS, now_ms=ANCHOR_MS, keep_logs=True
+    )
+    await conn.aclose()
+    assert report.errors == []
+    counts = store.counts()
+    assert counts["step_logs"] > 0
+    signature = store.log_signatures(_first_failed(store))[0]
+    kept = store.step_log(signature.execution_id, signature.step_id)
+    assert kept is not None
+    text = kept.text()
+    assert text.count("\n") == kept.line_count
+    assert len(text.encode()) == kept.byte_count
+    assert len(kept.content) < kept.byte_count
+    # The signature's sample is one of the kept lines, at the line number it names.
+    assert signature.sample in text.splitlines()[signature.first_line - 1]
+
+
+def _first_failed(store: Store) -> str:
+    for fact in store.executions(ExecutionFilter(failed_only=True), size=50).items:
+        if store.log_signatures(fact.execution_id):
+            return fact.execution_id
+    raise AssertionError("no failed execution with signatures")
+
+
+async def test_without_keep_logs_no_raw_log_is_stored(clean_server: tuple[str, str, str]) -> None:
+    store = open_store(":memory:")
+    conn = _connection(clean_server)
+    await _sync(conn, store)
+    await conn.aclose()
+    assert store.counts()["step_logs"] == 0

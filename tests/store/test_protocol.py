@@ -7,7 +7,7 @@ from dataclasses import replace
 
 import pytest
 
-from harness_connector.domain.history import SyncCursor, TestOutcome
+from harness_connector.domain.history import StepLog, SyncCursor, TestOutcome
 from harness_connector.errors import UsageError
 from harness_connector.store import ExecutionFilter, Store, StoreError
 from harness_connector.store.schema import SCHEMA_VERSION
@@ -21,6 +21,7 @@ EMPTY = {
     "log_signatures": 0,
     "deployments": 0,
     "telemetry": 0,
+    "step_logs": 0,
     "sync_cursors": 0,
 }
 TOO_BIG = 2**70  # no BIGINT holds it, so the engine rejects the row that carries it
@@ -248,3 +249,17 @@ def test_a_closed_store_refuses_calls_and_closing_again_is_harmless(store: Store
 
     with pytest.raises(StoreError):
         store.counts()
+
+
+def test_a_step_log_comes_back_as_written_and_a_second_write_keeps_the_first(store: Store) -> None:
+    lines = [f"line {n}: downloading artifact {n % 7}" for n in range(1, 2001)] + ["ERROR: npm ERR! 503 \u2014 done"]
+    log = StepLog.of_lines("e1", "build", "compile", lines)
+    assert store.add_step_logs([log]) == 1
+    assert store.add_step_logs([StepLog.of_lines("e1", "build", "compile", ["other"])]) == 0
+    kept = store.step_log("e1", "compile")
+    assert kept == log
+    assert kept.text().splitlines() == lines
+    assert (kept.line_count, kept.byte_count) == (2001, len("\n".join(lines).encode()) + 1)
+    assert len(kept.content) * 5 < kept.byte_count  # repetitive build logs compress well
+    assert store.step_log("e1", "missing") is None
+    assert store.counts()["step_logs"] == 1

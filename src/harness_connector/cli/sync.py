@@ -46,6 +46,9 @@ def sync(
     since: Annotated[str, typer.Option(help="How far back to look on the first sync: 30d, 12h, 2w.")] = "30d",
     db: Annotated[Path | None, typer.Option(help="History store file (default: HARNESS_DB).")] = None,
     concurrency: Annotated[int, typer.Option(min=1, max=16, help="Executions fetched at once.")] = 4,
+    keep_logs: Annotated[
+        bool, typer.Option("--keep-logs", help="Also keep the raw logs of failed steps (compressed).")
+    ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
 ) -> None:
     """Sync finished executions (graphs, test results, failure signatures) into the history store.
@@ -60,7 +63,7 @@ def sync(
         say(f"error: {exc}")
         raise typer.Exit(2) from exc
     store_path = db or settings.db_path
-    reports = anyio.run(_run, session, store_path, org, project or [], span_ms, concurrency, as_json)
+    reports = anyio.run(_run, session, store_path, org, project or [], span_ms, concurrency, keep_logs, as_json)
     _print(reports, store_path, as_json=as_json)
     if any(r.errors for r in reports):
         raise typer.Exit(1)
@@ -73,6 +76,7 @@ async def _run(
     projects: list[str],
     span_ms: int,
     concurrency: int,
+    keep_logs: bool,
     quiet: bool,
 ) -> list[SyncReport]:
     store = open_history(store_path)
@@ -107,6 +111,7 @@ async def _run(
                         since_ms=now - span_ms,
                         now_ms=now,
                         concurrency=concurrency,
+                        keep_logs=keep_logs,
                         on_progress=show,
                     )
                     reports.append(report)

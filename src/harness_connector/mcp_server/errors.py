@@ -17,6 +17,8 @@ from harness_connector.errors import (
     HarnessPermissionError,
     HarnessRateLimitedError,
     HarnessUnavailableError,
+    StoreError,
+    StoreLockedError,
 )
 
 __all__ = ["mapped_errors", "to_tool_error"]
@@ -41,6 +43,10 @@ def to_tool_error(exc: HarnessConnectorError) -> ToolError:
             if isinstance(exc, cls):
                 text = f"{text}. Next: {advice}"
                 break
+    elif isinstance(exc, StoreLockedError):
+        text = f"{text}. Next: the history store is busy; answer without history or retry after the other process ends"
+    elif isinstance(exc, StoreError):
+        text = f"history store problem: {text}. Next: tools that do not need history still work"
     elif isinstance(exc, ConfigError):
         text = f"configuration problem: {text}"
     return ToolError(text)

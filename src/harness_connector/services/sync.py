@@ -17,7 +17,7 @@ from typing import Any
 import anyio
 
 from harness_connector.analysis.log_signatures import signatures
-from harness_connector.domain import ExecutionStatus, LogSignature, SyncCursor
+from harness_connector.domain import ExecutionStatus, LogSignature, StepLog, SyncCursor
 from harness_connector.errors import HarnessError
 from harness_connector.harness.logs import LogService
 from harness_connector.harness.registry import get_resource_type
@@ -87,9 +87,13 @@ def _status(row: Mapping[str, Any]) -> ExecutionStatus | None:
         return None
 
 
-async def _failed_step_signatures(conn: Connection, execution_id: str, detail: Mapping[str, Any]) -> list[LogSignature]:
+async def _failed_step_logs(
+    conn: Connection, execution_id: str, detail: Mapping[str, Any], *, keep_logs: bool
+) -> tuple[list[LogSignature], list[StepLog]]:
+    """The signatures of every failed step's log and, with `keep_logs`, the log itself, compressed."""
     logs = LogService(conn.client)
     out: list[LogSignature] = []
+    kept: list[StepLog] = []
     for node in (dig(detail, "executionGraph.nodeMap") or {}).values():
         fqn = str(node.get("baseFqn") or "")
         key = node.get("logBaseKey")
@@ -97,11 +101,15 @@ async def _failed_step_signatures(conn: Connection, execution_id: str, detail: M
             continue
         lines = [line async for line in logs.stream_step_log(str(key))]
         parts = fqn.split(".")
+        stage_id = parts[2] if len(parts) > 2 else None
+        step_id = str(node.get("identifier") or "")
+        if keep_logs:
+            kept.append(StepLog.of_lines(execution_id, stage_id, step_id, (line.text for line in lines)))
         out.extend(
             LogSignature(
                 execution_id=execution_id,
-                stage_id=parts[2] if len(parts) > 2 else None,
-                step_id=str(node.get("identifier") or ""),
+                stage_id=stage_id,
+                step_id=step_id,
                 template_id=signature.template_id,
                 template=signature.template,
                 count=signature.count,
@@ -111,11 +119,11 @@ async def _failed_step_signatures(conn: Connection, execution_id: str, detail: M
             )
             for signature in signatures(lines)
         )
-    return out
+    return out, kept
 
 
 async def _ingest_one(
-    conn: Connection, store: Store, org: str, project: str, row: Mapping[str, Any]
+    conn: Connection, store: Store, org: str, project: str, row: Mapping[str, Any], *, keep_logs: bool
 ) -> tuple[int, int, int]:
     execution = get_resource_type("execution")
     execution_id = str(row["planExecutionId"])
@@ -136,7 +144,10 @@ async def _ingest_one(
             async for case in reports.iter_cases(org, project, fact.pipeline_id, str(fact.run_sequence), page_size=1000)
         ]
         results = test_results(cases, fact)
-    signature_rows = await _failed_step_signatures(conn, execution_id, detail) if fact.status != "Success" else []
+    signature_rows: list[LogSignature] = []
+    step_logs: list[StepLog] = []
+    if fact.status != "Success":
+        signature_rows, step_logs = await _failed_step_logs(conn, execution_id, detail, keep_logs=keep_logs)
 
     def write() -> int:
         # The execution goes in last, inside the same transaction: "known" means "complete".
@@ -144,6 +155,7 @@ async def _ingest_one(
             store.upsert_nodes(nodes)
             added = store.add_test_results(results)
             store.add_log_signatures(signature_rows)
+            store.add_step_logs(step_logs)
             store.add_deployments(deployments)
             store.upsert_executions([fact])
         return added
@@ -161,9 +173,12 @@ async def sync_project(
     since_ms: int,
     now_ms: int,
     concurrency: int = 4,
+    keep_logs: bool = False,
     on_progress: Callable[[SyncProgress], None] | None = None,
 ) -> SyncReport:
     """Bring the store up to date with the project's finished executions since `since_ms` (or the cursor).
+
+    With `keep_logs`, the raw logs of failed steps are kept too (compressed), for later reading without Harness.
 
     Raises:
         HarnessError: listing the project's executions failed (a failure on one execution is recorded in the
@@ -191,7 +206,9 @@ async def sync_project(
     async def worker(row: Mapping[str, Any]) -> None:
         async with limiter:
             try:
-                added, signature_count, deployment_count = await _ingest_one(conn, store, org, project, row)
+                added, signature_count, deployment_count = await _ingest_one(
+                    conn, store, org, project, row, keep_logs=keep_logs
+                )
             except HarnessError as exc:
                 report.errors.append(f"{row.get('planExecutionId')}: {exc}")
             else:

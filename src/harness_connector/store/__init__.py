@@ -8,8 +8,8 @@ from pathlib import Path
 
 import duckdb
 
+from harness_connector.errors import StoreError, StoreFormatError, StoreLockedError, StoreSchemaError
 from harness_connector.store.duckdb_store import DuckDBStore
-from harness_connector.store.errors import StoreError, StoreFormatError, StoreLockedError, StoreSchemaError
 from harness_connector.store.filters import ExecutionFilter, TestResultFilter
 from harness_connector.store.protocol import Store
 from harness_connector.store.rows import (

@@ -14,6 +14,7 @@ from harness_connector.domain.history import (
     ExecutionFact,
     LogSignature,
     NodeFact,
+    StepLog,
     SyncCursor,
     TelemetryEvent,
     TestResult,
@@ -147,9 +148,16 @@ TELEMETRY: TableSpec[TelemetryEvent] = TableSpec(
     False,
     _telemetry_row,
 )
-WRITTEN: tuple[TableSpec[Any], ...] = (EXECUTIONS, NODES, TEST_RESULTS, LOG_SIGNATURES, DEPLOYMENTS, TELEMETRY)
+STEP_LOG_FIELDS = ("execution_id", "step_id", "stage_id", "line_count", "byte_count", "content")
+STEP_LOGS: TableSpec[StepLog] = TableSpec(
+    "step_logs", STEP_LOG_FIELDS, ("execution_id", "step_id"), False, attrgetter(*STEP_LOG_FIELDS)
+)
+WRITTEN: tuple[TableSpec[Any], ...] = (
+    EXECUTIONS, NODES, TEST_RESULTS, LOG_SIGNATURES, DEPLOYMENTS, TELEMETRY, STEP_LOGS,
+)  # fmt: skip
 DATA_TABLES = (
-    "executions", "nodes", "test_results", "tests", "log_signatures", "deployments", "telemetry", "sync_cursors",
+    "executions", "nodes", "test_results", "tests", "log_signatures", "deployments", "telemetry", "step_logs",
+    "sync_cursors",
 )  # fmt: skip
 
 
@@ -170,6 +178,13 @@ def node_from_row(row: Sequence[Any]) -> NodeFact:
 def log_signature_from_row(row: Sequence[Any]) -> LogSignature:
     """A `LogSignature` from a row of `LOG_SIGNATURE_FIELDS`."""
     return LogSignature(**dict(zip(LOG_SIGNATURE_FIELDS, row, strict=True)))
+
+
+def step_log_from_row(row: Sequence[Any]) -> StepLog:
+    """A `StepLog` from a row of `STEP_LOG_FIELDS`."""
+    values = dict(zip(STEP_LOG_FIELDS, row, strict=True))
+    values["content"] = bytes(values["content"])
+    return StepLog(**values)
 
 
 def deployment_from_row(row: Sequence[Any]) -> Deployment:

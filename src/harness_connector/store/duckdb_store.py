@@ -26,15 +26,15 @@ from harness_connector.domain.history import (
     ExecutionFact,
     LogSignature,
     NodeFact,
+    StepLog,
     SyncCursor,
     TelemetryEvent,
     TestOutcome,
     TestResult,
 )
-from harness_connector.errors import UsageError
+from harness_connector.errors import StoreError, UsageError
 from harness_connector.store import _tables as tables
 from harness_connector.store import queries
-from harness_connector.store.errors import StoreError
 from harness_connector.store.filters import ExecutionFilter, TestResultFilter
 from harness_connector.store.rows import (
     Page,
@@ -182,6 +182,17 @@ class DuckDBStore:
 
     def add_telemetry(self, events: Iterable[TelemetryEvent]) -> int:
         return self._write(tables.TELEMETRY, events)
+
+    def add_step_logs(self, logs: Iterable[StepLog]) -> int:
+        return self._write(tables.STEP_LOGS, logs)
+
+    def step_log(self, execution_id: str, step_id: str) -> StepLog | None:
+        columns = ", ".join(tables.STEP_LOG_FIELDS)
+        query = queries.Query(
+            f"SELECT {columns} FROM step_logs WHERE execution_id = ? AND step_id = ?", [execution_id, step_id]
+        )
+        rows = self._fetch(query)
+        return tables.step_log_from_row(rows[0]) if rows else None
 
     def known_execution_ids(self, ids: Iterable[str]) -> set[str]:
         wanted = sorted(set(ids))

@@ -23,6 +23,7 @@ from harness_connector.domain.history import (
     ExecutionFact,
     LogSignature,
     NodeFact,
+    StepLog,
     SyncCursor,
     TelemetryEvent,
     TestResult,
@@ -124,6 +125,14 @@ class Store(Protocol):
 
     def log_signatures(self, execution_id: str) -> list[LogSignature]:
         """The log signatures stored for an execution, by step and first line."""
+        ...
+
+    def add_step_logs(self, logs: Iterable[StepLog]) -> int:
+        """Store raw step logs; a (execution, step) already stored is kept. Returns how many were new."""
+        ...
+
+    def step_log(self, execution_id: str, step_id: str) -> StepLog | None:
+        """The raw log kept for one step of an execution, if a sync kept it."""
         ...
 
     # Named queries

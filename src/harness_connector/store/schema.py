@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import duckdb
 
-from harness_connector.store.errors import StoreSchemaError
+from harness_connector.errors import StoreSchemaError
 
 __all__ = ["MIGRATIONS", "PAIR_KEY", "SCHEMA_VERSION", "Migration", "applied_migrations", "apply_migrations"]
 
@@ -193,9 +193,23 @@ _PAIR_KEYS_AND_TEST_CATALOG = (
     LEFT JOIN executions AS e USING (execution_id)""",
 )
 
+# Raw logs of failed steps, kept only when a sync is asked to: zlib-compressed text, one row per step.
+_STEP_LOGS = (
+    """CREATE TABLE step_logs (
+        execution_id VARCHAR NOT NULL,
+        step_id VARCHAR NOT NULL,
+        stage_id VARCHAR,
+        line_count BIGINT NOT NULL,
+        byte_count BIGINT NOT NULL,
+        content BLOB NOT NULL,
+        PRIMARY KEY (execution_id, step_id)
+    )""",
+)
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "initial history schema", _INITIAL),
     Migration(2, "test pair keys and test catalog", _PAIR_KEYS_AND_TEST_CATALOG),
+    Migration(3, "raw step logs", _STEP_LOGS),
 )
 SCHEMA_VERSION = MIGRATIONS[-1].version
 
