@@ -24,7 +24,8 @@ ALLOWED: dict[str, tuple[str, ...]] = {
     "store": ("store", "domain", "errors"),
     # JUnit parsing turns files into domain records; it knows nothing of Harness or the store.
     "junit": ("junit", "domain", "errors"),
-    "analysis": ("analysis", "domain", "errors"),
+    # Analyses read the store's typed rows (plain dataclasses), never the store itself.
+    "analysis": ("analysis", "domain", "errors", "store.rows"),
     "services": ("services", "harness", "store", "analysis", "junit", "domain", "errors", "config"),
     "mcp_server": ("mcp_server", "services", "domain", "errors", "config", *PURE_HARNESS),
     "web": ("web", "services", "domain", "errors", "config", *PURE_HARNESS),

@@ -121,9 +121,11 @@ async def test_diagnose_explains_a_failed_run_with_its_evidence_line(sut: Server
         assert run["status"] == "Failed"
         diagnosis = payload(await client.call_tool("harness_diagnose", {"execution_id": run["execution_id"]}))
     found = diagnosis["execution"]
-    assert found["failures"][0]["role"] == "root_cause"
-    assert found["failures"][0]["step"] == "echo"
-    evidence = [line["text"] for excerpt in found["log_excerpts"] for line in excerpt["lines"]]
+    assert found["diagnosis"]["failures"][0]["role"] == "root_cause"
+    assert found["failed_step"]["step"] == "echo"
+    assert found["verdict"]["recommendation"] in ("rerun_now", "rerun_after_outage", "fix")
+    assert found["tokens_used"] <= 2000
+    evidence = [line["text"] for line in found["evidence"]]
     assert any("cannot reach db" in text for text in evidence)
 
 

@@ -8,29 +8,15 @@ in, signatures out, in one pass with memory bounded by the number of distinct te
 
 from __future__ import annotations
 
-import hashlib
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from harness_connector.analysis.logs.masking import mask, strip_ansi, template_id
 from harness_connector.domain.logs import LogLine
 
 __all__ = ["Signature", "is_error_line", "mask", "signatures", "template_id"]
 
-# Order matters: longer, more specific shapes first so an URL is not eaten as a path and a number.
-_MASKS: tuple[tuple[re.Pattern[str], str], ...] = (
-    (re.compile(r"\b\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(?:[.,]\d+)?(?:Z|[+-]\d{2}:?\d{2})?"), "<time>"),
-    (re.compile(r"\b\d{2}:\d{2}:\d{2}(?:[.,]\d+)?\b"), "<time>"),
-    (re.compile(r"\b[a-z][a-z0-9+.-]*://[^\s'\"<>]+", re.IGNORECASE), "<url>"),
-    (re.compile(r"\b(?:\d{1,3}\.){3}\d{1,3}(?::\d+)?\b"), "<ip>"),
-    (re.compile(r"\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b", re.IGNORECASE), "<uuid>"),
-    (re.compile(r"\b(?:sha256:)?[0-9a-f]{12,64}\b", re.IGNORECASE), "<hex>"),
-    (re.compile(r"(?:[A-Za-z]:)?(?:/[\w.@+-]+){2,}/?"), "<path>"),
-    (re.compile(r"\bv?\d+\.\d+\.\d+(?:[-+][\w.]+)?\b"), "<version>"),
-    (re.compile(r"\b\d+(?:\.\d+)?\s?(?:ms|s|sec|seconds|m|min|minutes|h)\b"), "<duration>"),
-    (re.compile(r"\b0x[0-9a-f]+\b", re.IGNORECASE), "<hex>"),
-    (re.compile(r"\b\d+\b"), "<num>"),
-)
 _ERROR = re.compile(
     r"error|fail|exception|fatal|panic|traceback|timed? ?out|timeout|refused|denied|unauthori[sz]ed|forbidden|"
     r"not found|cannot|could not|unable to|no space|oomkilled|killed|exit (?:code|status) [1-9]|econn|enotfound|"
@@ -38,7 +24,6 @@ _ERROR = re.compile(
     re.IGNORECASE,
 )
 _BENIGN = re.compile(r"\b0 (?:errors?|failures?|failed)\b|failures: 0|errors: 0|exit code 0", re.IGNORECASE)
-_ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,19 +36,6 @@ class Signature:
     first_line: int
     sample: str
     level: str
-
-
-def mask(text: str) -> str:
-    """The line with its variable parts replaced by placeholders, whitespace folded."""
-    masked = _ANSI.sub("", text).strip()
-    for pattern, placeholder in _MASKS:
-        masked = pattern.sub(placeholder, masked)
-    return " ".join(masked.split())
-
-
-def template_id(template: str) -> str:
-    """A short, stable id for a template."""
-    return hashlib.sha1(template.encode("utf-8"), usedforsecurity=False).hexdigest()[:16]
 
 
 def is_error_line(line: LogLine) -> bool:
@@ -90,7 +62,7 @@ def signatures(lines: Iterable[LogLine], *, max_templates: int = 50, sample_char
         if seen is not None:
             seen.count += 1
         elif len(found) < max_templates:
-            sample = _ANSI.sub("", line.text).strip()[:sample_chars]
+            sample = strip_ansi(line.text).strip()[:sample_chars]
             found[template] = _Seen(count=1, first_line=line.number, sample=sample, level=line.level.upper())
     ordered = sorted(found.items(), key=lambda kv: (-kv[1].count, kv[1].first_line))
     return [

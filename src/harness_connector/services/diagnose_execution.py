@@ -43,7 +43,7 @@ from harness_connector.services.diagnose_models import (
 )
 from harness_connector.services.shaping import dig, ui_link
 
-__all__ = ["MAX_CHILD_DEPTH", "diagnose_execution"]
+__all__ = ["MAX_CHILD_DEPTH", "AnalysedExecution", "LogTarget", "analyse_execution", "diagnose_execution", "next_steps"]
 
 MAX_CHILD_DEPTH = 3
 MAX_FAILED_STEPS = 25
@@ -80,12 +80,70 @@ class _Child:
 
 
 @dataclass(slots=True)
-class _Target:
+class LogTarget:
     ranked: Ranked
     execution_id: str | None  # set for steps of a chained child run
     selector: ExcerptSelector | None = None
     log_key: str = ""
     error: str | None = None
+
+
+@dataclass(slots=True)
+class AnalysedExecution:
+    """A finished execution's failures ranked and its chained runs followed, before any log is read.
+
+    `diagnosis` has everything but log excerpts; `log_targets` are the failed steps whose logs to read, root
+    cause first, each with the node (log keys, failure types, message) and the chained run it belongs to.
+    """
+
+    diagnosis: ExecutionDiagnosis
+    log_targets: list[LogTarget]
+    summary: Mapping[str, Any]
+    org: str | None
+    project: str | None
+
+
+async def analyse_execution(
+    conn: Connection,
+    *,
+    execution_id: str | None = None,
+    pipeline_id: str | None = None,
+    url: str | None = None,
+    org_id: str | None = None,
+    project_id: str | None = None,
+    max_failed_steps: int = 5,
+) -> AnalysedExecution:
+    """Locate, fetch and rank a finished execution (see `diagnose_execution` for the arguments and errors)."""
+    if not 1 <= max_failed_steps <= MAX_FAILED_STEPS:
+        raise UsageError(f"max_failed_steps must be between 1 and {MAX_FAILED_STEPS}")
+    args = await _locate(conn, execution_id, pipeline_id, url, org_id, project_id)
+    detail = await _fetch(conn, args)
+    summary = detail.get("pipelineExecutionSummary") or {}
+    status = _status_of(summary)
+    if status is not None and not status.is_terminal:
+        raise UsageError(
+            f"execution {args['execution_id']} is {status.value}: it has not finished, so there is no failure to "
+            "diagnose yet; wait for it to end, or follow it with harness_get resource_type=execution"
+        )
+    root = _Run(detail, args.get("org_id"), args.get("project_id"), rank_failures(detail))
+    await _follow_children(conn, root, {str(args["execution_id"])}, depth=1)
+    failures = [item.failure for item in root.ranked]
+    diagnosis = ExecutionDiagnosis(
+        pipeline=pipeline_ref(summary),
+        execution=execution_info(summary),
+        stages=stage_summaries(summary),
+        failures=failures[:max_failed_steps],
+        failures_total=len(failures),
+        child_executions=_children_out(conn, root, max_failed_steps),
+        link=_link(conn, root.org, root.project, summary),
+    )
+    return AnalysedExecution(
+        diagnosis=diagnosis,
+        log_targets=_log_targets(root)[:max_failed_steps],
+        summary=summary,
+        org=root.org,
+        project=root.project,
+    )
 
 
 async def diagnose_execution(
@@ -109,34 +167,22 @@ async def diagnose_execution(
             limit is out of range.
         HarnessError: Harness refused or failed to return the execution.
     """
-    if token_budget < 0 or not 1 <= max_failed_steps <= MAX_FAILED_STEPS:
-        raise UsageError(f"token_budget must be >= 0 and max_failed_steps between 1 and {MAX_FAILED_STEPS}")
-    args = await _locate(conn, execution_id, pipeline_id, url, org_id, project_id)
-    detail = await _fetch(conn, args)
-    summary = detail.get("pipelineExecutionSummary") or {}
-    status = _status_of(summary)
-    if status is not None and not status.is_terminal:
-        raise UsageError(
-            f"execution {args['execution_id']} is {status.value}: it has not finished, so there is no failure to "
-            "diagnose yet; wait for it to end, or follow it with harness_get resource_type=execution"
-        )
-    root = _Run(detail, args.get("org_id"), args.get("project_id"), rank_failures(detail))
-    await _follow_children(conn, root, {str(args["execution_id"])}, depth=1)
-    targets = _log_targets(root)[:max_failed_steps]
-    excerpts, chars = await _excerpts(logs or LogService(conn.client), targets, token_budget * 4)
-    failures = [item.failure for item in root.ranked]
-    diagnosis = ExecutionDiagnosis(
-        pipeline=pipeline_ref(summary),
-        execution=execution_info(summary),
-        stages=stage_summaries(summary),
-        failures=failures[:max_failed_steps],
-        failures_total=len(failures),
-        child_executions=_children_out(conn, root, max_failed_steps),
-        log_excerpts=excerpts,
-        tokens_used=math.ceil(chars / 4),
-        link=_link(conn, root.org, root.project, summary),
+    if token_budget < 0:
+        raise UsageError("token_budget must be >= 0")
+    analysed = await analyse_execution(
+        conn,
+        execution_id=execution_id,
+        pipeline_id=pipeline_id,
+        url=url,
+        org_id=org_id,
+        project_id=project_id,
+        max_failed_steps=max_failed_steps,
     )
-    diagnosis.next_steps = _next_steps(diagnosis, summary)
+    diagnosis = analysed.diagnosis
+    excerpts, chars = await _excerpts(logs or LogService(conn.client), analysed.log_targets, token_budget * 4)
+    diagnosis.log_excerpts = excerpts
+    diagnosis.tokens_used = math.ceil(chars / 4)
+    diagnosis.next_steps = next_steps(diagnosis, analysed.summary)
     return diagnosis
 
 
@@ -229,9 +275,9 @@ def _children_out(conn: Connection, run: _Run, cap: int) -> list[ChildExecution]
     return out
 
 
-def _log_targets(run: _Run, execution_id: str | None = None) -> list[_Target]:
+def _log_targets(run: _Run, execution_id: str | None = None) -> list[LogTarget]:
     """Steps whose logs to read, in priority order: a chained node's child steps take the node's place."""
-    out: list[_Target] = []
+    out: list[LogTarget] = []
     for item in run.ranked:
         child = run.children.get(item.failure.child_execution_id or "")
         if child is not None and child.run is not None:
@@ -240,15 +286,15 @@ def _log_targets(run: _Run, execution_id: str | None = None) -> list[_Target]:
         node = item.node
         ran = node.status is not None and node.status is not ExecutionStatus.SKIPPED and node.start is not None
         if node.is_step and ran and node.log_keys:
-            out.append(_Target(item, execution_id))
+            out.append(LogTarget(item, execution_id))
     return out
 
 
-async def _excerpts(logs: LogService, targets: list[_Target], budget: int) -> tuple[list[LogExcerpt], int]:
+async def _excerpts(logs: LogService, targets: list[LogTarget], budget: int) -> tuple[list[LogExcerpt], int]:
     """One excerpt per target, the logs read a few at a time; and the characters the excerpts cost."""
     limiter = anyio.CapacityLimiter(_LOG_CONCURRENCY)
 
-    async def read(target: _Target) -> None:
+    async def read(target: LogTarget) -> None:
         async with limiter:
             await _read_log(logs, target)
 
@@ -281,7 +327,7 @@ async def _excerpts(logs: LogService, targets: list[_Target], budget: int) -> tu
     return out, chars
 
 
-async def _read_log(logs: LogService, target: _Target) -> None:
+async def _read_log(logs: LogService, target: LogTarget) -> None:
     """Stream the first of the node's log keys that exists through a fresh selector; never the whole log."""
     for key in target.ranked.node.log_keys:
         selector = ExcerptSelector()
@@ -315,7 +361,7 @@ _TYPE_HINTS = (
 )  # fmt: skip
 
 
-def _next_steps(diagnosis: ExecutionDiagnosis, summary: Mapping[str, Any]) -> list[str]:
+def next_steps(diagnosis: ExecutionDiagnosis, summary: Mapping[str, Any]) -> list[str]:
     hints: list[str] = []
     roots = [f for f in diagnosis.failures if f.role == "root_cause"]
     roots += [f for child in diagnosis.child_executions for f in child.failures if f.role == "root_cause"]

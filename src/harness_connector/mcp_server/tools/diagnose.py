@@ -18,11 +18,11 @@ from harness_connector.services.arguments import coerce_mapping, resolve_target
 from harness_connector.services.diagnose import (
     ConnectorDiagnosis,
     DelegateDiagnosis,
-    ExecutionDiagnosis,
     diagnose_connector,
     diagnose_delegates,
-    diagnose_execution,
 )
+from harness_connector.services.investigate import investigate_execution
+from harness_connector.services.investigate_models import Investigation
 
 __all__ = ["Diagnosis", "register"]
 
@@ -35,7 +35,7 @@ class Diagnosis(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     target: Literal["execution", "connector", "delegate"]
-    execution: ExecutionDiagnosis | None = None
+    execution: Investigation | None = None
     connector: ConnectorDiagnosis | None = None
     delegates: DelegateDiagnosis | None = None
 
@@ -58,10 +58,11 @@ def register(server: MCPServer[Any]) -> None:
         project_id: ProjectArg = None,
         options: Annotated[
             dict[str, Any] | str | None,
-            Field(description="token_budget (default 2000), max_failed_steps (default 5)."),
+            Field(description="token_budget (default 2000)."),
         ] = None,
     ) -> Annotated[CallToolResult, Diagnosis]:
-        """Explain a failed execution (ranked root cause, evidence log lines), a connector, or the delegates."""
+        """Investigate a failed execution — category, transient or not, re-run now / after the outage / fix, with
+        log evidence and history — or check a connector or the delegates."""
         app = app_context(ctx)
         conn = app.conn
         opts = coerce_mapping(options, "options")
@@ -71,7 +72,7 @@ def register(server: MCPServer[Any]) -> None:
         if kind in _EXECUTION_TYPES:
             own = execution_id or (resource_id if kind == "execution" else None)
             pipeline = pipeline_id or (resource_id if kind == "pipeline" else None)
-            found = await diagnose_execution(
+            found = await investigate_execution(
                 conn,
                 execution_id=own,
                 pipeline_id=pipeline,
@@ -79,7 +80,7 @@ def register(server: MCPServer[Any]) -> None:
                 org_id=org_id,
                 project_id=project_id,
                 token_budget=int(opts.get("token_budget", 2000)),
-                max_failed_steps=int(opts.get("max_failed_steps", 5)),
+                now_ms=app.now_ms(),
             )
             return respond(Diagnosis(target="execution", execution=found))
         if kind == "connector":
