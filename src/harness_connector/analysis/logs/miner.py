@@ -26,18 +26,16 @@ from __future__ import annotations
 
 import operator
 from collections import OrderedDict
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from typing import NamedTuple, TypedDict, Unpack
+from collections.abc import Iterable, Iterator, Sequence
+from typing import TypedDict, Unpack
 
-from harness_connector.analysis.logs.masking import PLACEHOLDERS, mask_tokens, strip_ansi, template_id
+from harness_connector.analysis.logs._clusters import OVERFLOW, WILDCARD, Cluster, Node, Template, fitting, is_value
+from harness_connector.analysis.logs.masking import mask_tokens, strip_ansi
 from harness_connector.domain.logs import LogLine
 
 __all__ = ["OVERFLOW", "WILDCARD", "MinerOptions", "Template", "TemplateMiner", "mine", "mine_log_lines"]
 
-WILDCARD = "<*>"
-OVERFLOW = "<overflow>"
 _ESCAPED_WILDCARD = "<\\*>"
-_Picker = Callable[[Sequence[str]], tuple[str, ...]]
 
 
 class MinerOptions(TypedDict, total=False):
@@ -52,111 +50,19 @@ class MinerOptions(TypedDict, total=False):
     sample_chars: int
 
 
-class Template(NamedTuple):
-    """A snapshot of one template: its id (a hash of `text`), how often and where it occurred, one real line.
-
-    A NamedTuple rather than a frozen dataclass because `TemplateMiner.add` returns one per line, and a
-    NamedTuple is built several times faster.
-    """
-
-    template_id: str
-    text: str
-    count: int  # type: ignore[assignment]  # shadows tuple.count, a method no caller needs
-    first_line: int
-    last_line: int
-    sample: str
-
-
-def _picker(positions: Sequence[int]) -> _Picker:
-    """A function that reads `positions` of a token list into a tuple (itemgetter unwraps single positions)."""
-    if len(positions) > 1:
-        getter: _Picker = operator.itemgetter(*positions)
-        return getter
-    if positions:
-        (only,) = positions
-        return lambda tokens: (tokens[only],)
-    return lambda tokens: ()
-
-
-class _Node:
-    __slots__ = ("children", "clusters", "key", "parent")
-
-    def __init__(self, parent: _Node | None = None, key: str = "") -> None:
-        self.children: dict[str, _Node] = {}
-        self.clusters: list[_Cluster] = []
-        self.parent = parent
-        self.key = key
-
-
-class _Cluster:
-    """A template while it is mined, with pickers that compare it to a line without building anything."""
-
-    __slots__ = (
-        "constants",
-        "count",
-        "first_line",
-        "fixed",
-        "free",
-        "id",
-        "keywords",
-        "last_line",
-        "node",
-        "sample",
-        "strict",
-        "text",
-        "tokens",
-    )
-
-    def __init__(self, tokens: tuple[str, ...], line_number: int, sample: str, node: _Node | None) -> None:
-        self.count = 1
-        self.first_line = self.last_line = line_number
-        self.sample = sample
-        self.node = node
-        self._set_tokens(tokens)
-
-    def _set_tokens(self, tokens: tuple[str, ...]) -> None:
-        self.tokens = tokens
-        # `fixed`/`constants`: every position but wildcards, for the exact fit. `strict`/`keywords`: positions
-        # that are neither wildcards nor placeholders, the ones similarity compares; the others (`free`) match.
-        self.fixed = _picker([i for i, token in enumerate(tokens) if token != WILDCARD])
-        self.constants = self.fixed(tokens)
-        strict = [i for i, token in enumerate(tokens) if token != WILDCARD and token not in PLACEHOLDERS]
-        self.strict = _picker(strict)
-        self.keywords = self.strict(tokens)
-        self.free = len(tokens) - len(strict)
-        self.text = " ".join(tokens)
-        self.id = template_id(self.text)
-
-    def similarity(self, tokens: Sequence[str]) -> float:
-        same = self.free + sum(map(operator.eq, self.keywords, self.strict(tokens)))
-        return same / len(tokens) if tokens else 1.0
-
-    def absorb(self, tokens: Sequence[str]) -> None:
-        """Generalise the template to cover `tokens`: positions that differ become wildcards."""
-        merged = tuple(mine if mine == theirs else WILDCARD for mine, theirs in zip(self.tokens, tokens, strict=True))
-        if merged != self.tokens:
-            self._set_tokens(merged)
-
-    def snapshot(self) -> Template:
-        return Template(self.id, self.text, self.count, self.first_line, self.last_line, self.sample)
-
-
-def _fitting(node: _Node | None, tokens: Sequence[str]) -> _Cluster | None:
-    """The first template of the leaf whose non-wildcard tokens all equal the line's."""
-    if node is not None:
-        for cluster in node.clusters:
-            if cluster.fixed(tokens) == cluster.constants:
-                return cluster
-    return None
-
-
-def _is_value(token: str) -> bool:
-    # Placeholders all start with "<"; an unmasked token with a digit ("lib123.jar") is a value too.
-    return "<" in token or any(char in "0123456789" for char in token)
-
-
 class TemplateMiner:
-    """Mines templates from lines fed one at a time; see the module docstring for the algorithm and its bounds."""
+    """Mines templates from lines fed one at a time; see the module docstring for the algorithm and its bounds.
+
+    Args:
+        depth: The prefix tree has the token-count level and `depth - 2` token levels: 4 descends by the
+            first two tokens (Drain3 counts the leaf as a level, so its depth 4 descends by one).
+        sim_threshold: The share of matching positions a line needs to join a template.
+        max_children: Children a tree node takes before new tokens share its wildcard branch.
+        max_templates: Templates kept at most (see the module docstring for what happens beyond).
+        max_tokens: Tokens of a line considered; the rest is ignored.
+        max_line_chars: Characters of a line masked and tokenised; the rest is ignored.
+        sample_chars: Length a template's sample line is cut to.
+    """
 
     def __init__(
         self,
@@ -182,16 +88,16 @@ class TemplateMiner:
         self._max_tokens = max_tokens
         self._max_line_chars = max_line_chars
         self._sample_chars = sample_chars
-        self._by_length: dict[int, _Node] = {}
-        self._clusters: dict[int, _Cluster] = {}  # by id(), in creation order
-        self._once: OrderedDict[int, _Cluster] = OrderedDict()  # seen once, least recently matched first
-        self._overflow: _Cluster | None = None
+        self._by_length: dict[int, Node] = {}
+        self._clusters: dict[int, Cluster] = {}  # by id(), in creation order
+        self._once: OrderedDict[int, Cluster] = OrderedDict()  # seen once, least recently matched first
+        self._overflow: Cluster | None = None
 
     def add(self, text: str, line_number: int) -> Template:
         """Mine one line and return a snapshot of the template it joined or started."""
         tokens = self._tokens(text)
         node = self._leaf(tokens, create=False)
-        cluster = _fitting(node, tokens)
+        cluster = fitting(node, tokens)
         if cluster is None:
             cluster = self._most_similar(node, tokens)
             if cluster is None:
@@ -213,7 +119,7 @@ class TemplateMiner:
         tokens = self._tokens(text)
         root = self._by_length.get(len(tokens))
         for node in self._leaves_for_matching(root, tokens, 0):
-            cluster = _fitting(node, tokens) or self._most_similar(node, tokens)
+            cluster = fitting(node, tokens) or self._most_similar(node, tokens)
             if cluster is not None:
                 return cluster.snapshot()
         return None
@@ -230,9 +136,9 @@ class TemplateMiner:
         """A miner that knows `templates` (another run's, say), for `match` and further mining."""
         miner = cls(**options)
         for template in templates:
-            tokens = template.text.split()[: miner._max_tokens]
             if template.text == OVERFLOW:
                 continue
+            tokens = template.text.split()[: miner._max_tokens]
             cluster = miner._start(tokens, template.sample, template.first_line)
             cluster.count, cluster.last_line = template.count, template.last_line
             if cluster.count > 1:
@@ -245,26 +151,26 @@ class TemplateMiner:
             text = text.replace(WILDCARD, _ESCAPED_WILDCARD)
         return mask_tokens(text[: self._max_line_chars], self._max_tokens)
 
-    def _leaf(self, tokens: Sequence[str], *, create: bool) -> _Node | None:
+    def _leaf(self, tokens: Sequence[str], *, create: bool) -> Node | None:
         """The leaf a line descends to; None if that path does not exist yet and `create` is false."""
         node = self._by_length.get(len(tokens))
         if node is None:
             if not create:
                 return None
-            node = self._by_length[len(tokens)] = _Node()
+            node = self._by_length[len(tokens)] = Node()
         for token in tokens[: self._token_levels]:
             child = node.children.get(token)
             if child is None:
-                key = WILDCARD if _is_value(token) or len(node.children) >= self._max_children else token
+                key = WILDCARD if is_value(token) or len(node.children) >= self._max_children else token
                 child = node.children.get(key)
                 if child is None:
                     if not create:
                         return None
-                    child = node.children[key] = _Node(node, key)
+                    child = node.children[key] = Node(node, key)
             node = child
         return node
 
-    def _leaves_for_matching(self, node: _Node | None, tokens: Sequence[str], level: int) -> Iterator[_Node]:
+    def _leaves_for_matching(self, node: Node | None, tokens: Sequence[str], level: int) -> Iterator[Node]:
         if node is None:
             return
         if level == min(self._token_levels, len(tokens)):
@@ -273,9 +179,9 @@ class TemplateMiner:
         yield from self._leaves_for_matching(node.children.get(tokens[level]), tokens, level + 1)
         yield from self._leaves_for_matching(node.children.get(WILDCARD), tokens, level + 1)
 
-    def _most_similar(self, node: _Node | None, tokens: Sequence[str]) -> _Cluster | None:
+    def _most_similar(self, node: Node | None, tokens: Sequence[str]) -> Cluster | None:
         """The leaf's most similar template (the oldest on ties), if similar enough."""
-        best: _Cluster | None = None
+        best: Cluster | None = None
         best_score = self.sim_threshold
         for cluster in node.clusters if node is not None else ():
             score = cluster.similarity(tokens)
@@ -283,12 +189,12 @@ class TemplateMiner:
                 best, best_score = cluster, score
         return best
 
-    def _start(self, tokens: Sequence[str], text: str, line_number: int) -> _Cluster:
+    def _start(self, tokens: Sequence[str], text: str, line_number: int) -> Cluster:
         if len(self._clusters) >= self.max_templates and not self._forget_one_off():
             return self._overflowed(text, line_number)
         node = self._leaf(tokens, create=True)
         sample = strip_ansi(text).strip()[: self._sample_chars]
-        cluster = _Cluster(tuple(tokens), line_number, sample, node)
+        cluster = Cluster(tuple(tokens), line_number, sample, node)
         if node is not None:
             node.clusters.append(cluster)
         self._clusters[id(cluster)] = self._once[id(cluster)] = cluster
@@ -308,10 +214,10 @@ class TemplateMiner:
                 node = node.parent
         return True
 
-    def _overflowed(self, text: str, line_number: int) -> _Cluster:
+    def _overflowed(self, text: str, line_number: int) -> Cluster:
         if self._overflow is None:
             sample = strip_ansi(text).strip()[: self._sample_chars]
-            self._overflow = _Cluster((OVERFLOW,), line_number, sample, None)
+            self._overflow = Cluster((OVERFLOW,), line_number, sample, None)
         else:
             self._overflow.count += 1
             self._overflow.last_line = line_number
