@@ -53,12 +53,18 @@ def test_failures_on_and_off_are_flaky() -> None:
 
 
 def test_a_single_failure_on_a_pull_request_is_new_but_on_the_main_branch_between_passes_is_flaky() -> None:
-    assert judge([run("e1", P, 1, "a"), run("e2", F, 2, "b")], "e2", "b").verdict == "new"
-    on_pr = [run("e1", P, 1, "a", pr=7), run("e2", F, 2, "b", pr=7), run("e3", P, 3, "c", pr=7)]
+    before = [run(f"p{n}", P, n, f"c{n}", pr=7) for n in range(1, 6)]
+    assert judge([*before, run("e2", F, 10, "b", pr=7)], "e2", "b").verdict == "new"
+    on_pr = [*before, run("e2", F, 10, "b", pr=7), run("e3", P, 11, "c", pr=7)]
     found = judge(on_pr, "e2", "b")
     assert (found.verdict, found.since_commit) == ("new", "b")
     on_main = [run("e1", P, 1, "a"), run("e2", F, 2, "b"), run("e3", P, 3, "c")]
     assert judge(on_main, "e2", "b").verdict == "flaky"
+
+
+def test_with_too_few_other_runs_the_verdict_is_unknown() -> None:
+    rows = [run("e1", P, 1, "a", pr=7), run("e2", F, 2, "b", pr=7)]
+    assert judge(rows, "e2", "b").verdict == "unknown"
 
 
 def test_failures_elsewhere_during_the_same_breakage_do_not_make_it_flaky() -> None:

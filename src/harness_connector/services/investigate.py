@@ -37,7 +37,7 @@ from harness_connector.analysis.failures.scan import ScannedLog, StepLogScan
 from harness_connector.analysis.failures.taxonomy import Action, Category, Taxonomy, load_taxonomy
 from harness_connector.analysis.failures.test_history import judge_test
 from harness_connector.analysis.log_signatures import signatures
-from harness_connector.analysis.logs.miner import TemplateMiner
+from harness_connector.analysis.logs import TemplateMiner
 from harness_connector.domain.history import TestOutcome
 from harness_connector.domain.logs import LogLine
 from harness_connector.errors import HarnessError, UsageError

@@ -258,9 +258,11 @@ def _judge_tests(result: Classification, tests: tuple[TestSignal, ...]) -> None:
     names = ", ".join(t.name for t in tests[:5]) + (f" and {len(tests) - 5} more" if len(tests) > 5 else "")
     broken = [t for t in tests if t.verdict == "broken"]
     flaky = [t for t in tests if t.verdict == "flaky"]
-    if flaky and len(flaky) == len(tests):
+    unknown = [t for t in tests if t.verdict == "unknown"]
+    if flaky and len(flaky) + len(unknown) == len(tests):
+        # Known-flaky tests failing beside tests with too little history: the flakes are the likelier story.
         result.transient, result.action = True, Action.RERUN_NOW
-        result.confidence = max(result.confidence, 0.85)
+        result.confidence = max(result.confidence, 0.85) if not unknown else min(result.confidence, 0.7)
         result.remediation = (
             f"The failing test(s) are flaky ({names}): re-run now, and quarantine or fix them so they stop failing "
             "builds at random."

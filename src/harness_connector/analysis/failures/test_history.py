@@ -23,6 +23,8 @@ __all__ = ["judge_test"]
 
 _FAILED = frozenset({TestOutcome.FAILED, TestOutcome.ERROR})
 _PASSED = frozenset({TestOutcome.PASSED, TestOutcome.FLAKY})
+# Below this many other runs, "it never failed elsewhere" says little about a test that fails 1 time in 20.
+_MIN_OTHER_RUNS = 5
 
 
 def _first_attempts(rows: Sequence[TestRunRow], pipeline_id: str | None, branch: str | None) -> list[TestRunRow]:
@@ -98,6 +100,8 @@ def judge_test(
     if start > 0 and end + 1 < len(runs) and this.pr_number is None:
         # On a branch builds land on, a breaking commit keeps failing until a fix; one failure between passes is not.
         return TestSignal(name, "flaky", f"it failed once on {this.branch or 'its branch'} and passed on the next run")
+    if len(runs) - 1 < _MIN_OTHER_RUNS:
+        return TestSignal(name, "unknown", f"only {len(runs) - 1} other run(s) in the window: too little to judge")
     if start > 0 or end + 1 < len(runs):
         return TestSignal(
             name,
