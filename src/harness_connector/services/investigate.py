@@ -56,7 +56,7 @@ from harness_connector.services.investigate_models import (
     Verdict,
 )
 from harness_connector.services.shaping import dig
-from harness_connector.store import Store, TestResultFilter
+from harness_connector.store import ExecutionFilter, Store, TestResultFilter
 
 __all__ = ["investigate_execution", "investigate_log"]
 
@@ -135,6 +135,7 @@ async def investigate_execution(
                 failure,
                 scanned,
                 now_ms if now_ms is not None else _now_ms(),
+                baseline_id,
             )
         )
         if evidence_history is not None:
@@ -252,7 +253,12 @@ def _count_new(scanned: ScannedLog | None, is_new: Callable[[str], bool] | None)
 
 
 def _history(
-    store: Store, summary: Mapping[str, Any], failure: Failure, scanned: ScannedLog | None, now_ms: int
+    store: Store,
+    summary: Mapping[str, Any],
+    failure: Failure,
+    scanned: ScannedLog | None,
+    now_ms: int,
+    last_success_id: str | None,
 ) -> tuple[HistorySignals | None, HistoryEvidence | None]:
     execution_id = str(summary.get("planExecutionId") or "")
     fact = store.execution(execution_id)
@@ -305,6 +311,7 @@ def _history(
         duration_ratio=ratio,
         duration_samples=samples,
         first_seen_commit=first_commit,
+        commits_since_success=_commits_since(store, pipeline, last_success_id, started),
     )
     evidence = HistoryEvidence(
         other_pipelines_hit=len(other_pipelines),
@@ -314,9 +321,25 @@ def _history(
         step_duration_s=this_s,
         usual_duration_s=usual_s,
         first_seen_commit=first_commit,
+        commits_since_success=list(history.commits_since_success[:10]),
         tests=[f"{t.name}: {t.verdict} ({t.reason})" for t in tests],
     )
     return history, evidence
+
+
+def _commits_since(store: Store, pipeline: str, last_success_id: str | None, started: int) -> tuple[str, ...]:
+    """The commits the pipeline ran after its last success, up to this run, oldest first: the suspects."""
+    success = store.execution(last_success_id) if last_success_id else None
+    if success is None or success.started_ms is None:
+        return ()
+    runs = store.executions(
+        ExecutionFilter(pipeline_id=pipeline, since_ms=success.started_ms + 1, until_ms=started + 1), size=200
+    )
+    commits: dict[str, None] = {}
+    for fact in sorted(runs.items, key=lambda f: f.started_ms or 0):
+        if fact.commit_sha and fact.commit_sha != success.commit_sha:
+            commits.setdefault(fact.commit_sha)
+    return tuple(commits)
 
 
 def _test_signals(

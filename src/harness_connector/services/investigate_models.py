@@ -55,6 +55,9 @@ class HistoryEvidence(_Model):
     step_duration_s: float | None = None
     usual_duration_s: float | None = Field(default=None, description="Median of the step's successful runs.")
     first_seen_commit: str | None = None
+    commits_since_success: list[str] = Field(
+        default_factory=list, description="Commits run since the pipeline's last success: the suspects."
+    )
     last_success_execution: str | None = None
     tests: list[str] = Field(default_factory=list, description="Per failing test: flaky/broken/new and why.")
 
