@@ -38,6 +38,7 @@ from harness_connector.analysis.failures.taxonomy import Action, Category, Taxon
 from harness_connector.analysis.failures.test_history import judge_test
 from harness_connector.analysis.log_signatures import signatures
 from harness_connector.analysis.logs import TemplateMiner
+from harness_connector.analysis.logs.masking import strip_ansi
 from harness_connector.domain.history import TestOutcome
 from harness_connector.domain.logs import LogLine
 from harness_connector.errors import HarnessError, UsageError
@@ -70,7 +71,6 @@ _MAX_TESTS = 10
 _MAX_EVIDENCE = 12
 _LINE_CHARS = 240
 _HOST = re.compile(r"(?:https?://|host=')([a-z0-9.-]+\.[a-z]{2,})", re.IGNORECASE)
-_ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]")
 _NETWORK_KINDS = ("network", "dns", "timeout", "connection", "reset", "tls")
 _CATEGORY_WORDS = {
     Category.DEPENDENCY_REGISTRY_OUTAGE: "a package or image registry was unavailable",
@@ -514,4 +514,4 @@ def _file_lines(text: str) -> Iterator[LogLine]:
         yield from parse_log_text(text)
         return
     for number, line in enumerate(text.splitlines(), start=1):
-        yield LogLine(number=number, text=_ANSI.sub("", line))
+        yield LogLine(number=number, text=strip_ansi(line))
