@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import json
+
+import pytest
+
 from harness_connector.analysis.failures.classifier import FailureSignals, HistorySignals, TestSignal, classify
 from harness_connector.analysis.failures.scan import StepLogScan
 from harness_connector.analysis.failures.taxonomy import Action, Category, load_taxonomy
 from harness_connector.analysis.failures.test_history import judge_test
 from harness_connector.domain.history import TestOutcome
 from harness_connector.domain.logs import LogLine
+from harness_connector.harness.logs import RawLogLines
 from harness_connector.store.rows import TestRunRow
 
 P, F, K = TestOutcome.PASSED, TestOutcome.FAILED, TestOutcome.FLAKY
@@ -151,3 +156,46 @@ def test_the_scan_keeps_the_tail_and_error_lines_of_a_huge_log_in_bounded_memory
     assert len(result.lines) <= 100 + 50 + 50
     assert result.lines[0].number == 1000  # the first error line is kept
     assert result.last_line is not None and len(result.last_line.text) <= 2_000
+
+
+def _json_line(number: int, text: str, level: str = "info") -> bytes:
+    return json.dumps({"level": level, "pos": number - 1, "out": text + "\n", "time": "t", "args": {}}).encode()
+
+
+def _batches(lines: list[tuple[str, str]], size: int) -> list[RawLogLines]:
+    raw = [_json_line(n, text, level) for n, (level, text) in enumerate(lines, start=1)]
+    return [RawLogLines(start + 1, raw[start : start + size], {}) for start in range(0, len(raw), size)]
+
+
+@pytest.mark.parametrize("size", [1, 13, 1000])
+def test_the_scan_of_undecoded_batches_keeps_what_the_scan_of_decoded_lines_keeps(size: int) -> None:
+    noise = [
+        "[INFO] Downloading lib{n}.jar",
+        "[INFO] Tests run: 3, Failures: 0, Errors: 0",
+        "compiled {n} files",
+        "stderr of {n} is empty",
+        "catalog {n} of the mechanic",
+        "npm ERR! code E{n}",
+        "Err:{n} http://deb",
+    ]
+    lines = [("info", noise[n % len(noise)].format(n=n)) for n in range(3_000)]
+    lines[1_234] = ("error", "a line whose only sign is its level")
+    lines[2_500] = ("info", "panic: runtime error: index out of range")
+    eager, lazy = StepLogScan(tail=200, keep=40), StepLogScan(tail=200, keep=40)
+    for n, (level, text) in enumerate(lines, start=1):
+        eager.feed(LogLine(number=n, text=text, level=level.upper(), time="t"))
+    for batch in _batches(lines, size):
+        lazy.feed_batch(batch)
+    assert lazy.result() == eager.result()
+    assert lazy.result().error_lines == eager.result().error_lines > 1_000
+
+
+def test_the_scan_of_undecoded_batches_decodes_a_batch_of_long_lines_at_once_and_cuts_them() -> None:
+    lines = [("info", "x" * 5_000 + " fail") for _ in range(30)]
+    scan = StepLogScan(tail=10, keep=5)
+    for batch in _batches(lines, 7):
+        scan.feed_batch(batch)
+    result = scan.result()
+    assert result.total_lines == 30 and result.error_lines == 30
+    assert all(len(line.text) == 2_000 for line in result.lines)
+    assert [line.number for line in result.lines] == [1, 2, 3, 4, 5, *range(21, 31)]

@@ -119,6 +119,15 @@ def test_the_excerpt_is_well_formed(path: Path) -> None:
         assert len(excerpt.lines) >= _MIN_LINES, "a log excerpt shows the output around the error too"
 
 
+def test_the_literal_prefilter_finds_the_same_rules_as_searching_every_pattern() -> None:
+    taxonomy = load_taxonomy()
+    lines = [line.text for path in _excerpt_files() for line in _read(path).lines]
+    lines += ["ENOSPC: no space left on device", "Stra\u00dfe ERROR Connection Refused", "\u212a8s error"]
+    for text in lines:
+        every = [rule for rule in taxonomy.log_rules if rule.matches_line(text) is not None]
+        assert taxonomy.log_rules_matching(text) == every, text
+
+
 def test_every_rule_has_an_excerpt_it_wins() -> None:
     won = {_read(path).rule_id for path in _excerpt_files() if path.stem not in KNOWN_CONFLICTS}
     missing = [rule.id for rule in load_taxonomy().rules if rule.id not in won]

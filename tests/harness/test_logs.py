@@ -219,6 +219,56 @@ async def test_stream_step_log_gets_the_blob_with_key_and_account_id_and_parses_
     assert request.headers["x-api-key"] == KEY
 
 
+# Every kind of line the parser treats specially, so the undecoded path is checked against each rule.
+_AWKWARD_LOG = (
+    "\ufeff"  # a byte-order mark before the first line
+    + entry("first\n").decode()
+    + "\n\n   \n\t\n"  # blank lines of several kinds
+    + entry("\x1b[31merror: red\x1b[0m\n", level="error", pos=1).decode()
+    + "  indented plain text\r\n"
+    + "\x1b[1mbold plain text\x1b[0m\n"
+    + "\u00a0\u2003\n"  # a line of non-ASCII spaces only: blank
+    + "caf\u00e9 plain text\n"
+    + entry("multi\nline\nout\n", level="warn", pos=2).decode()
+    + '{"level": "INFO", "pos": 3}\n'  # JSON that is not a log entry
+    + entry("x" * 300 + "\n", pos=4).decode()  # cut at the limit below
+    + "y" * 500
+    + "\n"
+    + entry("last\n", level="fatal", pos=5).decode()
+    + '{"level":"info","out":"trunc'  # a truncated last line
+).encode()
+
+
+_PLAIN_LOG = b"".join(entry(f"[INFO] step {n} \u00e9 ok\n", pos=n, ascii_only=n % 2 == 0) for n in range(400))
+
+
+@pytest.mark.parametrize(
+    "log", [_AWKWARD_LOG, _PLAIN_LOG, _AWKWARD_LOG + b"\n" + _PLAIN_LOG], ids=["awkward", "plain", "both"]
+)
+@pytest.mark.parametrize("size", [1, 7, 64, 4096, 65536])
+async def test_undecoded_batches_give_the_same_numbers_and_lines_as_the_decoded_stream(log: bytes, size: int) -> None:
+    def handler(request: httpx2.Request) -> httpx2.Response:
+        return httpx2.Response(200, content=chunked(log, size))
+
+    async with make_client(handler, SleepRecorder()) as client:
+        service = LogService(client, max_line_bytes=200)
+        decoded = [line async for line in service.stream_step_log("k")]
+        batches = [batch async for batch in service.stream_step_log_undecoded("k")]
+
+    undecoded = [batch.line(index) for batch in batches for index in range(len(batch.raw))]
+    assert undecoded == decoded
+    assert [line.number for line in undecoded] == list(range(1, len(decoded) + 1))
+    for batch in batches:  # a detached line decodes the same as in its batch
+        assert all(batch.single(i).line(0) == batch.line(i) for i in range(len(batch.raw)))
+    assert all(len(raw) <= 200 for batch in batches for raw in batch.raw)
+
+
+async def test_undecoded_stream_of_an_empty_key_is_a_usage_error() -> None:
+    async with make_client(lambda request: httpx2.Response(200), SleepRecorder()) as client:
+        with pytest.raises(UsageError):
+            _ = [batch async for batch in LogService(client).stream_step_log_undecoded(" ")]
+
+
 async def test_stream_step_log_of_an_unknown_key_raises_not_found() -> None:
     def handler(request: httpx2.Request) -> httpx2.Response:
         return httpx2.Response(404, text="key not found")

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +13,7 @@ from harness_connector.domain.status import ExecutionStatus as S
 from harness_connector.errors import HarnessInvalidRequestError, HarnessNotFoundError
 from harness_connector.harness.client import HarnessClient
 from harness_connector.harness.logs import LogService, iter_zip_logs
-from harness_connector.sandbox import log_keys
+from harness_connector.sandbox import SandboxState, log_keys
 from harness_connector.sandbox.model import ExecutionRecord, LogRecipe, StageRun, StepRun
 from harness_connector.sandbox.routes import logs
 
@@ -111,6 +112,41 @@ def test_a_blob_streams_ndjson_lines_with_positions(sandbox_server: Any) -> None
         {"level": "INFO", "pos": 0, "out": "compiling\n", "time": "2026-09-21T14:13:20.035Z", "args": {}},
         {"level": "ERROR", "pos": 1, "out": "boom\n", "time": "2026-09-21T14:13:21.000Z", "args": {}},
     ]
+
+
+def test_a_long_live_log_appended_in_pieces_is_served_whole_in_order(sandbox_server: Any) -> None:
+    step_key = key(sandbox_server, "build", "compile")
+    state = sandbox_server.ctx.state
+    state.append_log_lines(step_key, [("INFO", "t", f"line {n}") for n in range(45_000)])  # three stored chunks
+    state.append_log_lines(step_key, [("ERROR", "t", 'caf\u00e9 "quoted" \\ tab\there'), ("INFO", "t", "done\n")])
+    answer = raw(sandbox_server, "GET", "/gateway/log-service/blob", {"key": step_key})
+    lines = [json.loads(line) for line in answer.text.splitlines()]
+    assert [line["pos"] for line in lines] == list(range(45_002))
+    assert lines[44_999]["out"] == "line 44999\n"
+    assert lines[-2]["out"] == 'caf\u00e9 "quoted" \\ tab\there\n'
+    assert lines[-1] == {"level": "INFO", "pos": 45_001, "out": "done\n", "time": "t", "args": {}}
+    assert len(state.query("SELECT 1 FROM log_chunks WHERE key = ?", (step_key,))) == 4
+
+
+def test_live_lines_of_a_file_from_before_chunks_are_moved_into_chunks_on_open(tmp_path: Path) -> None:
+    path = tmp_path / "old.sqlite"
+    with sqlite3.connect(path) as db:
+        db.execute(
+            "CREATE TABLE log_lines (key TEXT NOT NULL, pos INTEGER NOT NULL, level TEXT NOT NULL, "
+            "time TEXT NOT NULL, out TEXT NOT NULL, PRIMARY KEY (key, pos))"
+        )
+        db.executemany(
+            "INSERT INTO log_lines VALUES (?, ?, ?, ?, ?)",
+            [("a", 1, "INFO", "t", "second"), ("a", 0, "INFO", "t", "first"), ("b", 0, "WARN", "t", "other")],
+        )
+    state = SandboxState(path)
+    try:
+        served = b"".join(state.stored_log_chunks("a")).decode().splitlines()
+        assert [json.loads(line)["out"] for line in served] == ["first\n", "second\n"]
+        assert state.has_log_lines("b")
+        assert not state.query("SELECT 1 FROM sqlite_master WHERE name = 'log_lines'")
+    finally:
+        state.close()
 
 
 @pytest.mark.anyio

@@ -41,6 +41,8 @@ from harness_connector.harness.registry.model import RetryPolicy
 __all__ = [
     "MAX_LINE_BYTES",
     "LogService",
+    "RawLogLines",
+    "decode_line",
     "iter_zip_logs",
     "parse_log_lines",
     "parse_log_text",
@@ -67,6 +69,7 @@ _ANSI = re.compile(
     re.VERBOSE,
 )
 _DECODER = json.JSONDecoder(strict=False)
+_ODD_START = re.compile(rb"\n[^\x21-\x7e]")  # a line that is empty or starts with a space, control or non-ASCII byte
 _OUT_FIELD = re.compile(r'"out"\s*:\s*"')
 _LEVEL_FIELD = re.compile(r'"level"\s*:\s*"([A-Za-z]{1,16})"')
 _TIME_FIELD = re.compile(r'"time"\s*:\s*"([^"\\]{1,64})"')
@@ -105,6 +108,51 @@ class _LineParser:
         self._extend(pieces[-1])
         return out
 
+    def feed_undecoded(self, chunk: bytes) -> RawLogLines | None:
+        """Like `feed`, but the completed lines come back undecoded, to be decoded one by one when wanted.
+
+        Lines that start with a printable ASCII character (nearly all: `{` for JSON lines) cannot be blank once
+        decoded, so they are numbered without decoding. Anything else (an empty line, a space, escape sequence
+        or byte-order mark at the start, a line over the limit, the line completed across chunks) is decoded
+        now by the same rules. Numbers and lines are exactly those `feed` gives.
+        """
+        pieces = chunk.split(b"\n")
+        if len(pieces) == 1:
+            self._extend(chunk)
+            return None
+        self._extend(pieces[0])
+        raw: list[bytes] = []
+        decoded: dict[int, LogLine] = {}
+        pending = self.pending
+        first = self._take_pending()
+        if first is not None:
+            decoded[0] = first
+            raw.append(pending)
+        number = self._number + 1 - len(raw)
+        middle = pieces[1:-1]
+        if (
+            middle
+            and _ODD_START.search(chunk, len(pieces[0]), len(chunk) - len(pieces[-1])) is None
+            and max(map(len, middle)) <= self._limit
+        ):
+            self._number += len(middle)
+            raw.extend(middle)
+        else:
+            for piece in middle:
+                if piece and 0x20 < piece[0] < 0x7F and len(piece) <= self._limit:
+                    self._number += 1
+                    raw.append(piece)
+                elif (line := self._parse_bytes(piece)) is not None:
+                    decoded[len(raw)] = line
+                    raw.append(piece[: self._limit])
+        self._extend(pieces[-1])
+        return RawLogLines(number, raw, decoded) if raw else None
+
+    @property
+    def pending(self) -> bytes:
+        """The bytes of the unfinished last line (at most the limit)."""
+        return bytes(self._pending)
+
     def finish(self) -> LogLine | None:
         """The last line, when the input did not end with a newline."""
         return self._take_pending()
@@ -140,17 +188,46 @@ class _LineParser:
             stripped = stripped[1:].strip()
         if not stripped:
             return None
-        entry = _json_entry(stripped, cut=dropped > 0) if stripped[0] == "{" else None
-        if entry is None:
-            level, time, body = "INFO", None, text[:-1] if text[-1] == "\r" else text
-        else:
-            level, time, body = entry
-        if "\x1b" in body or "\x9b" in body:
-            body = _ANSI.sub("", body)
-        if dropped:
-            body = f"{body} [... line cut, {dropped} more bytes not shown]"
         self._number += 1
-        return LogLine(number=self._number, text=body, level=level, time=time)
+        return _line(self._number, text, stripped, dropped)
+
+
+def decode_line(number: int, raw: bytes) -> LogLine:
+    """The `LogLine` of a line `_LineParser.feed_undecoded` left undecoded (never blank, never cut)."""
+    text = raw.decode("utf-8", errors="replace")
+    return _line(number, text, text.strip(), 0)
+
+
+class RawLogLines:
+    """A batch of consecutive log lines as raw bytes, decoded one at a time on request (`UndecodedLines`)."""
+
+    __slots__ = ("_decoded", "first_number", "raw")
+
+    def __init__(self, first_number: int, raw: list[bytes], decoded: dict[int, LogLine]) -> None:
+        self.first_number = first_number
+        self.raw = raw
+        self._decoded = decoded  # lines decoded while splitting (odd starts, cut lines), by index
+
+    def line(self, index: int) -> LogLine:
+        done = self._decoded.get(index)
+        return done if done is not None else decode_line(self.first_number + index, self.raw[index])
+
+    def single(self, index: int) -> RawLogLines:
+        done = self._decoded.get(index)
+        return RawLogLines(self.first_number + index, [self.raw[index]], {} if done is None else {0: done})
+
+
+def _line(number: int, text: str, stripped: str, dropped: int) -> LogLine:
+    entry = _json_entry(stripped, cut=dropped > 0) if stripped[0] == "{" else None
+    if entry is None:
+        level, time, body = "INFO", None, text[:-1] if text[-1] == "\r" else text
+    else:
+        level, time, body = entry
+    if "\x1b" in body or "\x9b" in body:
+        body = _ANSI.sub("", body)
+    if dropped:
+        body = f"{body} [... line cut, {dropped} more bytes not shown]"
+    return LogLine(number=number, text=body, level=level, time=time)
 
 
 def _decode(raw: bytes, *, cut: bool) -> str:
@@ -287,6 +364,30 @@ class LogService:
         async with self._client.stream("GET", BLOB_PATH, params=[("key", key)]) as chunks:
             async for line in parse_log_lines(chunks, max_line_bytes=self._max_line_bytes):
                 yield line
+
+    async def stream_step_log_undecoded(self, key: str) -> AsyncIterator[RawLogLines]:
+        """The log of one key as batches of undecoded lines (`RawLogLines`), one batch per chunk received.
+
+        For readers that look at a few lines of a long log: search the raw bytes, and decode only the lines
+        worth reading with `RawLogLines.line`. Decoding every line costs most of the time of reading a
+        half-million-line log. Numbers and decoded lines are exactly those of `stream_step_log`.
+
+        Raises:
+            UsageError: the key is empty.
+            HarnessError: the log service refused (e.g. HarnessNotFoundError for an unknown key).
+        """
+        if not key.strip():
+            raise UsageError("a log key is required; take it from the execution graph's logBaseKey")
+        parser = _LineParser(self._max_line_bytes)
+        async with self._client.stream("GET", BLOB_PATH, params=[("key", key)]) as chunks:
+            async for chunk in chunks:
+                batch = parser.feed_undecoded(chunk)
+                if batch is not None:
+                    yield batch
+        pending = bytes(parser.pending)
+        last = parser.finish()
+        if last is not None:
+            yield RawLogLines(last.number, [pending], {0: last})
 
     async def download_prefix(
         self,

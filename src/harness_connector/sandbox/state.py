@@ -17,9 +17,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from harness_connector.sandbox.log_entries import encode_entries
 from harness_connector.sandbox.model import ExecutionRecord, LogRecipe, TestCaseRow
 
 __all__ = ["Entity", "SandboxState", "Token"]
+
+_CHUNK_LINES = 20_000  # lines of a live log per stored chunk
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -40,9 +43,9 @@ CREATE TABLE IF NOT EXISTS executions (
 CREATE INDEX IF NOT EXISTS executions_by_project ON executions (org, project, start_ts DESC);
 CREATE INDEX IF NOT EXISTS executions_by_pipeline ON executions (org, project, pipeline, run_sequence);
 CREATE TABLE IF NOT EXISTS log_recipes (key TEXT PRIMARY KEY, recipe TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS log_lines (
-    key TEXT NOT NULL, pos INTEGER NOT NULL, level TEXT NOT NULL, time TEXT NOT NULL, out TEXT NOT NULL,
-    PRIMARY KEY (key, pos)
+CREATE TABLE IF NOT EXISTS log_chunks (
+    key TEXT NOT NULL, first_pos INTEGER NOT NULL, line_count INTEGER NOT NULL, body BLOB NOT NULL,
+    PRIMARY KEY (key, first_pos)
 );
 CREATE TABLE IF NOT EXISTS test_cases (
     org TEXT NOT NULL, project TEXT NOT NULL, pipeline TEXT NOT NULL, build_id INTEGER NOT NULL,
@@ -89,6 +92,17 @@ class SandboxState:
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.executescript(_SCHEMA)
         self._lock = threading.RLock()
+        self._move_old_log_lines()
+
+    def _move_old_log_lines(self) -> None:
+        """Files written before logs were kept in chunks have a `log_lines` table: move its lines, then drop it."""
+        if not self.query("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'log_lines'"):
+            return
+        with self.transaction() as db:  # all keys move, or none (and the next open tries again)
+            for (key,) in db.execute("SELECT DISTINCT key FROM log_lines").fetchall():
+                rows = db.execute("SELECT level, time, out FROM log_lines WHERE key = ? ORDER BY pos", (key,))
+                _insert_log_lines(db, str(key), [(str(level), str(time), str(out)) for level, time, out in rows])
+            db.execute("DROP TABLE log_lines")
 
     def close(self) -> None:
         """Close the database."""
@@ -233,24 +247,40 @@ class SandboxState:
         pattern = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
         rows = self.query(
             "SELECT key FROM log_recipes WHERE key LIKE ? ESCAPE '\\' "
-            "UNION SELECT DISTINCT key FROM log_lines WHERE key LIKE ? ESCAPE '\\' ORDER BY 1",
+            "UNION SELECT DISTINCT key FROM log_chunks WHERE key LIKE ? ESCAPE '\\' ORDER BY 1",
             (pattern, pattern),
         )
         return [str(row[0]) for row in rows]
 
     def append_log_lines(self, key: str, lines: Sequence[tuple[str, str, str]]) -> None:
-        """Append (level, time, out) lines to a live log, numbering them after what is there."""
-        with self.transaction() as db:
-            start = int(db.execute("SELECT COALESCE(MAX(pos), -1) FROM log_lines WHERE key = ?", (key,)).fetchone()[0])
-            db.executemany(
-                "INSERT INTO log_lines (key, pos, level, time, out) VALUES (?, ?, ?, ?, ?)",
-                [(key, start + 1 + i, level, time, out) for i, (level, time, out) in enumerate(lines)],
-            )
+        """Append (level, time, out) lines to a live log, numbering them after what is there.
 
-    def stored_log_lines(self, key: str) -> list[tuple[int, str, str, str]] | None:
-        """(pos, level, time, out) of a live log, or None when the key has no stored lines."""
-        rows = self.query("SELECT pos, level, time, out FROM log_lines WHERE key = ? ORDER BY pos", (key,))
-        return [(int(r[0]), str(r[1]), str(r[2]), str(r[3])) for r in rows] if rows else None
+        Lines are kept as the log service serves them, encoded JSON lines in chunks of up to `_CHUNK_LINES`,
+        as Harness's log service keeps a stream's flushed pieces: serving a log is then reading a few blobs, and
+        a half-million-line log is served at disk speed rather than re-encoded on every read.
+        """
+        with self.transaction() as db:
+            _insert_log_lines(db, key, lines)
+
+    def has_log_lines(self, key: str) -> bool:
+        """Whether a live log has stored lines under this key."""
+        return bool(self.query("SELECT 1 FROM log_chunks WHERE key = ? LIMIT 1", (key,)))
+
+    def stored_log_chunks(self, key: str) -> Iterator[bytes]:
+        """A live log's JSON lines in order, a stored chunk at a time (each ends in a newline).
+
+        Read one chunk per query, so the lock is never held for long while a run appends to the same log.
+        """
+        after = -1
+        while True:
+            rows = self.query(
+                "SELECT first_pos, body FROM log_chunks WHERE key = ? AND first_pos > ? ORDER BY first_pos LIMIT 1",
+                (key, after),
+            )
+            if not rows:
+                return
+            after = int(rows[0][0])
+            yield bytes(rows[0][1])
 
     # ---- test reports -----------------------------------------------------------------------------------
 
@@ -312,3 +342,17 @@ def _execution_row(record: ExecutionRecord) -> tuple[Any, ...]:
         record.branch,
         record.model_dump_json(),
     )
+
+
+def _insert_log_lines(db: sqlite3.Connection, key: str, lines: Sequence[tuple[str, str, str]]) -> None:
+    """Append (level, time, out) lines to a key's chunks, numbered after the last stored line (in a transaction)."""
+    row = db.execute("SELECT COALESCE(MAX(first_pos + line_count), 0) FROM log_chunks WHERE key = ?", (key,)).fetchone()
+    start = int(row[0])
+    for offset in range(0, len(lines), _CHUNK_LINES):
+        piece = lines[offset : offset + _CHUNK_LINES]
+        first = start + offset
+        body = b"".join(encode_entries((first + i, *line) for i, line in enumerate(piece)))
+        db.execute(
+            "INSERT INTO log_chunks (key, first_pos, line_count, body) VALUES (?, ?, ?, ?)",
+            (key, first, len(piece), body),
+        )

@@ -179,16 +179,22 @@ def _root_target(targets: Sequence[LogTarget], root: Failure | None) -> LogTarge
 async def _read_step(logs: LogService, target: LogTarget) -> ScannedLog | None:
     """The first of the step's log keys that exists, scanned; None when none could be read."""
     for key in target.ranked.node.log_keys:
-        scan = StepLogScan()
         try:
-            # Read to the end (the tail matters), so the stream closes itself.
-            async for line in logs.stream_step_log(key):
-                scan.feed(line)
+            scanned = await _scan(logs, key)
         except HarnessError:
             continue
         target.log_key = key
-        return scan.result()
+        return scanned
     return None
+
+
+async def _scan(logs: LogService, key: str) -> ScannedLog:
+    """One log read to the end (the tail matters, and the stream then closes itself), decoding only what the
+    scan keeps."""
+    scan = StepLogScan()
+    async for batch in logs.stream_step_log_undecoded(key):
+        scan.feed_batch(batch)
+    return scan.result()
 
 
 async def _baseline(
@@ -219,14 +225,12 @@ async def _baseline(
     key = _step_log_key(detail, failure.stage, failure.step)
     if key is None:
         return success_id, None
-    scan = StepLogScan()
     try:
-        async for line in logs.stream_step_log(key):
-            scan.feed(line)
+        scanned = await _scan(logs, key)
     except HarnessError:
         return success_id, None
     miner = TemplateMiner()
-    for line in scan.result().lines:
+    for line in scanned.lines:
         miner.add(line.text, line.number)
 
     def is_new(text: str) -> bool:

@@ -136,9 +136,7 @@ def _from_message(found: _Candidates, message: str, taxonomy: Taxonomy) -> None:
 def _from_log(found: _Candidates, signals: FailureSignals, taxonomy: Taxonomy) -> None:
     touched: set[str] = set()
     for line in signals.lines:
-        for rule in taxonomy.log_rules:
-            if rule.matches_line(line.text) is None:
-                continue
+        for rule in taxonomy.log_rules_matching(line.text):
             candidate = found.of(rule)
             touched.add(rule.id)
             candidate.matched_lines += 1

@@ -109,14 +109,53 @@ class Taxonomy:
         for rule in self.rules:
             for kind in rule.failure_types:
                 self.by_failure_type.setdefault(kind.upper(), []).append(rule)
-        # Every pattern of every log rule in one alternation: most lines match none, and one search rejects them.
-        self.any_log = re.compile("|".join(f"(?:{p.pattern})" for r in self.log_rules for p in r.log), re.IGNORECASE)
+        # Each log pattern with a run of plain characters every match contains: most kept lines match no rule,
+        # and a substring test rejects a pattern in a tenth of the time of a case-insensitive search.
+        self._log_checks = tuple(
+            (rule, tuple((_required_literal(pattern.pattern), pattern) for pattern in rule.log))
+            for rule in self.log_rules
+        )
         self.registry_hosts = frozenset(
             host for rule in self.rules if rule.category is Category.DEPENDENCY_REGISTRY_OUTAGE for host in rule.hosts
         )
 
     def __len__(self) -> int:
         return len(self.rules)
+
+    def log_rules_matching(self, text: str) -> list[Rule]:
+        """The log rules (highest priority first) with a pattern that matches this log line."""
+        # The literal test holds only where lower-casing agrees with case-insensitive matching: on ASCII text.
+        lower = text.lower() if text.isascii() else None
+        matched = []
+        for rule, checks in self._log_checks:
+            for literal, pattern in checks:
+                if lower is not None and literal is not None and literal not in lower:
+                    continue
+                if pattern.search(text):
+                    matched.append(rule)
+                    break
+        return matched
+
+
+def _required_literal(pattern: str) -> str | None:
+    """The longest run (of 3 or more) of plain characters that every match of `pattern` holds, lower-cased.
+
+    Only the pattern's top-level sequence is read: each of its items is required, so a run of literal characters
+    there is in every match. A pattern whose top level is an alternation gives None (always searched).
+    """
+    try:
+        parsed = re._parser.parse(pattern, re.IGNORECASE)  # type: ignore[attr-defined]
+        literal_op = re._parser.LITERAL  # type: ignore[attr-defined]
+    except Exception:
+        return None
+    best, run = "", []
+    for op, argument in parsed:
+        if op == literal_op:
+            run.append(chr(argument))
+            continue
+        best, run = max(best, "".join(run), key=len), []
+    best = max(best, "".join(run), key=len)
+    return best.lower() if len(best) >= 3 else None
 
 
 def _parse(text: str, where: str) -> Taxonomy:

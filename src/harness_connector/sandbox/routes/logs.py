@@ -32,6 +32,7 @@ from starlette.routing import BaseRoute, Route
 from harness_connector.sandbox import log_keys
 from harness_connector.sandbox.app import SandboxContext
 from harness_connector.sandbox.envelopes import ApiError
+from harness_connector.sandbox.log_entries import encode_entries
 from harness_connector.sandbox.model import ExecutionRecord
 from harness_connector.sandbox.routes._common import route
 from harness_connector.sandbox.state import Token
@@ -41,7 +42,6 @@ __all__ = ["MAX_FILES", "routes"]
 PREFIXES = ("/gateway/log-service", "/log-service")
 MAX_FILES = 500
 LINK_TTL_MS = 3_600_000
-_CHUNK_LINES = 256
 _SIMPLIFIED = re.compile(
     r"^(?P<account>[^/:]+)/pipeline/(?P<pipeline>[^/]+)/(?P<seq>\d+)/-(?P<execution>[^/]+)(?P<rest>/.*)?$"
 )
@@ -93,10 +93,10 @@ async def blob(ctx: SandboxContext, request: Request) -> Response:
     key = request.query_params.get("key")
     if not key:
         raise ApiError("INVALID_REQUEST", "no key exists in the URL")
-    lines = _lines(ctx, _standard_key(ctx, key))
-    if lines is None:
+    body = _body(ctx, _standard_key(ctx, key))
+    if body is None:
         raise ApiError("RESOURCE_NOT_FOUND", f"cannot download the blob: no log exists for key {key}")
-    return StreamingResponse(_ndjson(lines), media_type="text/plain; charset=utf-8")
+    return StreamingResponse(body, media_type="text/plain; charset=utf-8")
 
 
 def _standard_key(ctx: SandboxContext, key: str) -> str:
@@ -113,11 +113,10 @@ def _standard_key(ctx: SandboxContext, key: str) -> str:
     return f"{stage}/level3:spec/level4:execution/level5:steps/level6:{'/'.join(rest[1:])}" if rest[1:] else stage
 
 
-def _lines(ctx: SandboxContext, key: str) -> Iterator[tuple[int, str, str, str]] | None:
-    """(pos, level, time, out) of a key: its stored live lines, else its step's recipe rendered; None if neither."""
-    stored = ctx.state.stored_log_lines(key)
-    if stored:
-        return iter(stored)
+def _body(ctx: SandboxContext, key: str) -> Iterator[bytes] | None:
+    """A key's log as JSON-lines bytes: its stored live lines, else its step's recipe rendered; None if neither."""
+    if ctx.state.has_log_lines(key):
+        return ctx.state.stored_log_chunks(key)
     recipe = ctx.state.get_log_recipe(log_keys.base_key_of(key))
     if recipe is None:
         return None
@@ -126,7 +125,7 @@ def _lines(ctx: SandboxContext, key: str) -> Iterator[tuple[int, str, str, str]]
 
     start = _start_of(ctx, key)
     rendered = render_log(recipe, start_ts_ms=ctx.clock() if start is None else start)
-    return ((pos, level, time, out) for pos, (level, time, out) in enumerate(rendered))
+    return encode_entries((pos, level, time, out) for pos, (level, time, out) in enumerate(rendered))
 
 
 def _start_of(ctx: SandboxContext, key: str) -> int | None:
@@ -147,20 +146,6 @@ def _start_of(ctx: SandboxContext, key: str) -> int | None:
             step = next((s for s in stage.steps if s.identifier == step_id), None)
             return (step.start_ts if step else None) or stage.start_ts or record.start_ts
     return record.start_ts
-
-
-def _ndjson(lines: Iterator[tuple[int, str, str, str]]) -> Iterator[bytes]:
-    batch: list[str] = []
-    for pos, level, time, out in lines:
-        text = out if out.endswith("\n") else out + "\n"
-        batch.append(
-            json.dumps({"level": level, "pos": pos, "out": text, "time": time, "args": {}}, ensure_ascii=False)
-        )
-        if len(batch) >= _CHUNK_LINES:
-            yield ("\n".join(batch) + "\n").encode()
-            batch.clear()
-    if batch:
-        yield ("\n".join(batch) + "\n").encode()
 
 
 # ---- zip downloads ---------------------------------------------------------------------------------------
@@ -256,11 +241,11 @@ def _build_zip(ctx: SandboxContext, prefix: str) -> IO[bytes]:
     spool: IO[bytes] = tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024)  # noqa: SIM115 - closed by _read
     with zipfile.ZipFile(spool, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         for key in ctx.state.log_keys_with_prefix(prefix)[:MAX_FILES]:
-            lines = _lines(ctx, key)
-            if lines is None:
+            body = _body(ctx, key)
+            if body is None:
                 continue
             with archive.open(key, "w") as entry:
-                for chunk in _ndjson(lines):
+                for chunk in body:
                     entry.write(chunk)
     return spool
 
