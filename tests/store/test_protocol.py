@@ -23,6 +23,8 @@ EMPTY = {
     "telemetry": 0,
     "step_logs": 0,
     "sync_cursors": 0,
+    "quarantine": 0,
+    "quarantine_audit": 0,
 }
 TOO_BIG = 2**70  # no BIGINT holds it, so the engine rejects the row that carries it
 

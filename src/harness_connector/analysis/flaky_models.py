@@ -1,8 +1,8 @@
 """The typed inputs, settings and results of flaky-test detection.
 
-Inputs the store's named queries already return are the rows of `harness_connector.store.rows`; this module adds
-the one the store does not have yet, `ExecutionTestsRow` (one row per execution, for the outage guard and for
-impact), and the `FlakyPolicy` that holds every threshold, with the reason for its default.
+Inputs are the rows of `harness_connector.store.rows` (`ExecutionTestsRow`, one per execution, for the outage
+guard and for impact, is re-exported here); this module adds the `FlakyPolicy` that holds every threshold, with
+the reason for its default, and the results.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from harness_connector.analysis.flaky_stats import TrendDirection
+from harness_connector.store.rows import ExecutionTestsRow
 
 __all__ = [
     "DAY_MS",
@@ -93,28 +94,6 @@ class FlakyPolicy:
     def since(self, until_ms: int) -> int:
         """The start of the window that ends at `until_ms`: what the store queries must use as `since_ms`."""
         return until_ms - self.window_ms
-
-
-@dataclass(frozen=True, slots=True)
-class ExecutionTestsRow:
-    """One execution in the window and how its tests went (the input of the outage guard and of impact).
-
-    `tests` and `tests_failed` count attempt-1 results of the execution (skips excluded; failed includes errors);
-    `failed_tests` are the tests whose last attempt in the execution failed or errored, i.e. the tests that made it
-    fail. `failed` is whether the execution ended failed; `retry_of` the execution it re-ran, if it is a rerun.
-    Positional, in this order, like the store's rows.
-    """
-
-    execution_id: str
-    pipeline_id: str | None
-    commit_sha: str | None
-    started_ms: int
-    duration_ms: int | None
-    failed: bool
-    retry_of: str | None
-    tests: int
-    tests_failed: int
-    failed_tests: tuple[str, ...]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

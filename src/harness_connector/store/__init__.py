@@ -13,6 +13,7 @@ from harness_connector.store.duckdb_store import DuckDBStore
 from harness_connector.store.filters import ExecutionFilter, TestResultFilter
 from harness_connector.store.protocol import Store
 from harness_connector.store.rows import (
+    ExecutionTestsRow,
     Page,
     PipelineFailureRow,
     ProjectSummary,
@@ -27,6 +28,7 @@ from harness_connector.store.rows import (
 
 __all__ = [
     "ExecutionFilter",
+    "ExecutionTestsRow",
     "Page",
     "PipelineFailureRow",
     "ProjectSummary",

@@ -19,6 +19,7 @@ from harness_connector.domain.history import (
     TelemetryEvent,
     TestResult,
 )
+from harness_connector.domain.quarantine import QuarantineAuditEntry, QuarantineProposal, QuarantineStatus
 from harness_connector.domain.status import ExecutionStatus
 from harness_connector.store.schema import PAIR_KEY
 
@@ -152,12 +153,28 @@ STEP_LOG_FIELDS = ("execution_id", "step_id", "stage_id", "line_count", "byte_co
 STEP_LOGS: TableSpec[StepLog] = TableSpec(
     "step_logs", STEP_LOG_FIELDS, ("execution_id", "step_id"), False, attrgetter(*STEP_LOG_FIELDS)
 )
+QUARANTINE_FIELDS = (
+    "proposal_id", "test_id", "suite", "class_name", "name", "file", "status", "reason", "evidence", "proposed_ms",
+    "decided_by", "decided_ms", "lifted_ms", "lift_reason",
+)  # fmt: skip
+# Replaced when written again: a proposal's status changes as people decide.
+QUARANTINE: TableSpec[QuarantineProposal] = TableSpec(
+    "quarantine", QUARANTINE_FIELDS, ("proposal_id",), True, attrgetter(*QUARANTINE_FIELDS)
+)
+QUARANTINE_AUDIT_FIELDS = ("proposal_id", "at_ms", "action", "actor", "detail")
+QUARANTINE_AUDIT: TableSpec[QuarantineAuditEntry] = TableSpec(
+    "quarantine_audit",
+    QUARANTINE_AUDIT_FIELDS,
+    ("proposal_id", "at_ms", "action", "actor"),
+    False,
+    attrgetter(*QUARANTINE_AUDIT_FIELDS),
+)
 WRITTEN: tuple[TableSpec[Any], ...] = (
-    EXECUTIONS, NODES, TEST_RESULTS, LOG_SIGNATURES, DEPLOYMENTS, TELEMETRY, STEP_LOGS,
+    EXECUTIONS, NODES, TEST_RESULTS, LOG_SIGNATURES, DEPLOYMENTS, TELEMETRY, STEP_LOGS, QUARANTINE, QUARANTINE_AUDIT,
 )  # fmt: skip
 DATA_TABLES = (
     "executions", "nodes", "test_results", "tests", "log_signatures", "deployments", "telemetry", "step_logs",
-    "sync_cursors",
+    "sync_cursors", "quarantine", "quarantine_audit",
 )  # fmt: skip
 
 
@@ -185,6 +202,18 @@ def step_log_from_row(row: Sequence[Any]) -> StepLog:
     values = dict(zip(STEP_LOG_FIELDS, row, strict=True))
     values["content"] = bytes(values["content"])
     return StepLog(**values)
+
+
+def quarantine_from_row(row: Sequence[Any]) -> QuarantineProposal:
+    """A `QuarantineProposal` from a row of `QUARANTINE_FIELDS`."""
+    values = dict(zip(QUARANTINE_FIELDS, row, strict=True))
+    values["status"] = QuarantineStatus(values["status"])
+    return QuarantineProposal(**values)
+
+
+def quarantine_audit_from_row(row: Sequence[Any]) -> QuarantineAuditEntry:
+    """A `QuarantineAuditEntry` from a row of `QUARANTINE_AUDIT_FIELDS`."""
+    return QuarantineAuditEntry(**dict(zip(QUARANTINE_AUDIT_FIELDS, row, strict=True)))
 
 
 def deployment_from_row(row: Sequence[Any]) -> Deployment:

@@ -32,11 +32,13 @@ from harness_connector.domain.history import (
     TestOutcome,
     TestResult,
 )
+from harness_connector.domain.quarantine import QuarantineAuditEntry, QuarantineProposal, QuarantineStatus
 from harness_connector.errors import StoreError, UsageError
 from harness_connector.store import _tables as tables
 from harness_connector.store import queries
 from harness_connector.store.filters import ExecutionFilter, TestResultFilter
 from harness_connector.store.rows import (
+    ExecutionTestsRow,
     Page,
     PipelineFailureRow,
     ProjectSummary,
@@ -194,6 +196,34 @@ class DuckDBStore:
         rows = self._fetch(query)
         return tables.step_log_from_row(rows[0]) if rows else None
 
+    def save_quarantine(self, proposal: QuarantineProposal, audit: QuarantineAuditEntry) -> None:
+        with self.transaction():
+            self._write(tables.QUARANTINE, [proposal])
+            self._write(tables.QUARANTINE_AUDIT, [audit])
+
+    def quarantine(self, proposal_id: str) -> QuarantineProposal | None:
+        columns = ", ".join(tables.QUARANTINE_FIELDS)
+        rows = self._fetch(queries.Query(f"SELECT {columns} FROM quarantine WHERE proposal_id = ?", [proposal_id]))
+        return tables.quarantine_from_row(rows[0]) if rows else None
+
+    def quarantines(self, *, statuses: Collection[QuarantineStatus] | None = None) -> list[QuarantineProposal]:
+        columns = ", ".join(tables.QUARANTINE_FIELDS)
+        where = "TRUE" if statuses is None else "status IN (SELECT unnest(?::VARCHAR[]))"
+        params: list[object] = [] if statuses is None else [sorted(str(status) for status in statuses)]
+        query = queries.Query(
+            f"SELECT {columns} FROM quarantine WHERE {where} ORDER BY proposed_ms DESC, proposal_id", params
+        )
+        return [tables.quarantine_from_row(row) for row in self._fetch(query)]
+
+    def quarantine_audit(self, proposal_id: str | None = None) -> list[QuarantineAuditEntry]:
+        columns = ", ".join(tables.QUARANTINE_AUDIT_FIELDS)
+        params: list[object] = [] if proposal_id is None else [proposal_id]
+        where = "TRUE" if proposal_id is None else "proposal_id = ?"
+        query = queries.Query(
+            f"SELECT {columns} FROM quarantine_audit WHERE {where} ORDER BY at_ms, proposal_id, action", params
+        )
+        return [tables.quarantine_audit_from_row(row) for row in self._fetch(query)]
+
     def known_execution_ids(self, ids: Iterable[str]) -> set[str]:
         wanted = sorted(set(ids))
         if not wanted:
@@ -278,6 +308,27 @@ class DuckDBStore:
 
     def test_history(self, test_id: str, *, since_ms: int, limit: int = 100) -> list[TestRunRow]:
         return [_test_run(row) for row in self._fetch(queries.test_history(test_id, since_ms=since_ms, limit=limit))]
+
+    def test_histories(
+        self, test_ids: Collection[str], *, since_ms: int, limit: int = 100
+    ) -> dict[str, list[TestRunRow]]:
+        found: dict[str, list[TestRunRow]] = {}
+        if not test_ids:
+            return found
+        for row in self._fetch(queries.test_histories(test_ids, since_ms=since_ms, limit=limit)):
+            run = _test_run(row)
+            found.setdefault(run.test_id, []).append(run)
+        return found
+
+    def execution_tests(
+        self, *, since_ms: int, until_ms: int, pipeline_id: str | None = None, branch: str | None = None
+    ) -> list[ExecutionTestsRow]:
+        query = queries.execution_tests(since_ms=since_ms, until_ms=until_ms, pipeline_id=pipeline_id, branch=branch)
+        return [_execution_tests(row) for row in self._fetch(query)]
+
+    def busiest_branch(self, *, since_ms: int, until_ms: int, pipeline_id: str | None = None) -> str | None:
+        rows = self._fetch(queries.busiest_branch(since_ms=since_ms, until_ms=until_ms, pipeline_id=pipeline_id))
+        return str(rows[0][0]) if rows else None
 
     def test_results(self, filters: TestResultFilter, *, page: int = 0, size: int = 50) -> Page[TestRunRow]:
         _check_page(page, size)
@@ -384,3 +435,19 @@ def _row(cls: Callable[..., R], row: Sequence[Any]) -> R:
 
 def _test_run(row: Sequence[Any]) -> TestRunRow:
     return _row(TestRunRow, (*row[:4], TestOutcome(row[4]), *row[5:]))
+
+
+def _execution_tests(row: Sequence[Any]) -> ExecutionTestsRow:
+    execution_id, pipeline_id, commit_sha, started_ms, duration_ms, failed, retry_of, tests, tests_failed, names = row
+    return ExecutionTestsRow(
+        execution_id,
+        pipeline_id,
+        commit_sha,
+        started_ms,
+        duration_ms,
+        failed,
+        retry_of,
+        tests,
+        tests_failed,
+        tuple(names),
+    )

@@ -28,8 +28,10 @@ from harness_connector.domain.history import (
     TelemetryEvent,
     TestResult,
 )
+from harness_connector.domain.quarantine import QuarantineAuditEntry, QuarantineProposal, QuarantineStatus
 from harness_connector.store.filters import ExecutionFilter, TestResultFilter
 from harness_connector.store.rows import (
+    ExecutionTestsRow,
     Page,
     ProjectSummary,
     SignatureOccurrenceRow,
@@ -94,6 +96,22 @@ class Store(Protocol):
 
     def add_telemetry(self, events: Iterable[TelemetryEvent]) -> int:
         """Store telemetry events not stored yet; return how many were new."""
+        ...
+
+    def save_quarantine(self, proposal: QuarantineProposal, audit: QuarantineAuditEntry) -> None:
+        """Write a proposal (new, or replacing the stored one with the same id) and its audit entry, atomically."""
+        ...
+
+    def quarantine(self, proposal_id: str) -> QuarantineProposal | None:
+        """One quarantine proposal, or None."""
+        ...
+
+    def quarantines(self, *, statuses: Collection[QuarantineStatus] | None = None) -> list[QuarantineProposal]:
+        """Quarantine proposals, newest first, optionally only those in `statuses`."""
+        ...
+
+    def quarantine_audit(self, proposal_id: str | None = None) -> list[QuarantineAuditEntry]:
+        """The audit trail, oldest first: of one proposal, or of all."""
         ...
 
     def known_execution_ids(self, ids: Iterable[str]) -> set[str]:
@@ -169,6 +187,23 @@ class Store(Protocol):
 
     def test_history(self, test_id: str, *, since_ms: int, limit: int = 100) -> list[TestRunRow]:
         """A test's most recent results, newest first."""
+        ...
+
+    def test_histories(
+        self, test_ids: Collection[str], *, since_ms: int, limit: int = 100
+    ) -> dict[str, list[TestRunRow]]:
+        """`test_history` of several tests in one query: each test's newest `limit` results, newest first. Tests
+        without results in the window are absent."""
+        ...
+
+    def execution_tests(
+        self, *, since_ms: int, until_ms: int, pipeline_id: str | None = None, branch: str | None = None
+    ) -> list[ExecutionTestsRow]:
+        """Per execution that started in the window and reported tests, how its tests went, oldest first."""
+        ...
+
+    def busiest_branch(self, *, since_ms: int, until_ms: int, pipeline_id: str | None = None) -> str | None:
+        """The branch most executions outside pull requests ran on in the window: the default branch, in practice."""
         ...
 
     def test_results(self, filters: TestResultFilter, *, page: int = 0, size: int = 50) -> Page[TestRunRow]:

@@ -189,6 +189,64 @@ def test_history(test_id: str, *, since_ms: int, limit: int) -> Query:
     return Query(text, [test_id, since_ms, limit])
 
 
+def test_histories(test_ids: Collection[str], *, since_ms: int, limit: int) -> Query:
+    """Rows of `TestRunRow` for several tests at once, each test's newest `limit`, by test then newest first."""
+    order = "run_ms DESC, execution_id DESC, attempt DESC"
+    text = f"""
+    SELECT {TEST_RUN_COLUMNS} FROM (
+        SELECT {TEST_RUN_COLUMNS}, row_number() OVER (PARTITION BY test_id ORDER BY {order}) AS newest
+        FROM test_runs WHERE test_id IN (SELECT unnest(?::VARCHAR[])) AND run_ms >= ?
+    ) WHERE newest <= ?
+    ORDER BY test_id, {order}"""
+    return Query(text, [sorted(test_ids), since_ms, limit])
+
+
+def execution_tests(*, since_ms: int, until_ms: int, pipeline_id: str | None, branch: str | None) -> Query:
+    """Rows of `ExecutionTestsRow` for executions that started in the window and reported tests, oldest first."""
+    where = _Where()
+    where.window("started_ms", since_ms, until_ms)
+    where.eq("pipeline_id", pipeline_id)
+    where.eq("branch", branch)
+    # The final outcome of a test in an execution is its last attempt's: the tests whose final outcome failed are
+    # the ones that failed the execution.
+    text = f"""
+    WITH window_executions AS (
+        SELECT execution_id, pipeline_id, commit_sha, started_ms, ended_ms - started_ms AS duration_ms,
+            is_failure, retry_of
+        FROM executions WHERE {where.sql()}
+    ), results AS (
+        SELECT execution_id, test_id, attempt, outcome FROM test_results
+        WHERE execution_id IN (SELECT execution_id FROM window_executions)
+    ), first_attempts AS (
+        SELECT execution_id,
+            count(*) FILTER (WHERE attempt = 1 AND outcome <> {_SKIPPED}) AS tests,
+            count(*) FILTER (WHERE attempt = 1 AND outcome IN {_FAILED}) AS tests_failed
+        FROM results GROUP BY execution_id
+    ), finals AS (
+        SELECT execution_id, test_id, arg_max(outcome, attempt) AS final FROM results GROUP BY execution_id, test_id
+    ), failed_tests AS (
+        SELECT execution_id, list(test_id ORDER BY test_id) AS failed_tests FROM finals
+        WHERE final IN {_FAILED} GROUP BY execution_id
+    )
+    SELECT e.execution_id, e.pipeline_id, e.commit_sha, coalesce(e.started_ms, 0), e.duration_ms, e.is_failure,
+        e.retry_of, f.tests, f.tests_failed, coalesce(t.failed_tests, [])
+    FROM window_executions AS e
+    JOIN first_attempts AS f USING (execution_id)
+    LEFT JOIN failed_tests AS t USING (execution_id)
+    ORDER BY e.started_ms, e.execution_id"""
+    return Query(text, where.params)
+
+
+def busiest_branch(*, since_ms: int, until_ms: int, pipeline_id: str | None) -> Query:
+    """The branch most executions outside pull requests ran on in the window (one row, or none)."""
+    where = _Where()
+    where.window("started_ms", since_ms, until_ms)
+    where.eq("pipeline_id", pipeline_id)
+    where.add("pr_number IS NULL AND branch IS NOT NULL")
+    text = f"SELECT branch FROM executions WHERE {where.sql()} GROUP BY branch ORDER BY count(*) DESC, branch LIMIT 1"
+    return Query(text, where.params)
+
+
 def _test_result_where(filters: TestResultFilter) -> _Where:
     where = _Where()
     where.eq("test_id", filters.test_id)

@@ -18,6 +18,7 @@ from typing import Generic, TypeVar
 from harness_connector.domain.history import TestOutcome
 
 __all__ = [
+    "ExecutionTestsRow",
     "Page",
     "PipelineFailureRow",
     "ProjectSummary",
@@ -214,3 +215,25 @@ class ProjectSummary:
     def failure_rate(self) -> float | None:
         """Failed executions over all executions, or None for an empty window."""
         return self.failed / self.executions if self.executions else None
+
+
+@dataclass(frozen=True, slots=True)
+class ExecutionTestsRow:
+    """One execution in the window and how its tests went (the input of the outage guard and of impact).
+
+    `tests` and `tests_failed` count attempt-1 results of the execution (skips excluded; failed includes errors);
+    `failed_tests` are the tests whose last attempt in the execution failed or errored, i.e. the tests that made it
+    fail. `failed` is whether the execution ended failed; `retry_of` the execution it re-ran, if it is a rerun.
+    Positional, in this order, like the store's rows.
+    """
+
+    execution_id: str
+    pipeline_id: str | None
+    commit_sha: str | None
+    started_ms: int
+    duration_ms: int | None
+    failed: bool
+    retry_of: str | None
+    tests: int
+    tests_failed: int
+    failed_tests: tuple[str, ...]

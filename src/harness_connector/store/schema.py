@@ -206,10 +206,39 @@ _STEP_LOGS = (
     )""",
 )
 
+# Quarantine proposals of flaky tests and the audit trail of every decision on them.
+_QUARANTINE = (
+    """CREATE TABLE quarantine (
+        proposal_id VARCHAR PRIMARY KEY,
+        test_id VARCHAR NOT NULL,
+        suite VARCHAR NOT NULL,
+        class_name VARCHAR NOT NULL,
+        name VARCHAR NOT NULL,
+        file VARCHAR,
+        status VARCHAR NOT NULL,
+        reason VARCHAR NOT NULL,
+        evidence VARCHAR NOT NULL,
+        proposed_ms BIGINT NOT NULL,
+        decided_by VARCHAR,
+        decided_ms BIGINT,
+        lifted_ms BIGINT,
+        lift_reason VARCHAR
+    )""",
+    """CREATE TABLE quarantine_audit (
+        proposal_id VARCHAR NOT NULL,
+        at_ms BIGINT NOT NULL,
+        actor VARCHAR NOT NULL,
+        action VARCHAR NOT NULL,
+        detail VARCHAR,
+        PRIMARY KEY (proposal_id, at_ms, action, actor)
+    )""",
+)
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "initial history schema", _INITIAL),
     Migration(2, "test pair keys and test catalog", _PAIR_KEYS_AND_TEST_CATALOG),
     Migration(3, "raw step logs", _STEP_LOGS),
+    Migration(4, "flaky-test quarantine", _QUARANTINE),
 )
 SCHEMA_VERSION = MIGRATIONS[-1].version
 
