@@ -44,7 +44,7 @@ class Runs:
                 started_ms=started,
                 ended_ms=started + 300_000,
                 status="Failed" if is_failed else "Success",
-            )  # fmt: skip
+            )
         )
         for attempt, tried in ((1, outcomes), (2, retry or {})):
             self.results.extend(
@@ -57,7 +57,7 @@ class Runs:
                     branch="main",
                     started_ms=started + attempt - 1,
                     duration_ms=1_000,
-                )  # fmt: skip
+                )
                 for test, outcome in tried.items()
             )
 
