@@ -8,11 +8,14 @@ from pathlib import Path
 
 import pytest
 
+from harness_connector.analysis.flaky_history import should_lift
+from harness_connector.domain.quarantine import QuarantineAuditEntry, QuarantineProposal, QuarantineStatus
 from harness_connector.errors import HarnessError
 from harness_connector.harness.client import HarnessClient
 from harness_connector.sandbox import Faults, SandboxContext, SandboxState, open_account
 from harness_connector.sandbox.scenario import generate_scenario
 from harness_connector.services.connection import Connection
+from harness_connector.services.quarantine import AUTO_LIFT_ACTOR, DEFAULT_LIFT_AFTER
 from harness_connector.services.sync import sync_project
 from harness_connector.store import ExecutionFilter, Store, open_store
 from tests.sandbox.conftest import serve_sandbox
@@ -166,3 +169,50 @@ async def test_without_keep_logs_no_raw_log_is_stored(clean_server: tuple[str, s
     await _sync(conn, store)
     await conn.aclose()
     assert store.counts()["step_logs"] == 0
+
+
+async def test_new_test_results_lift_the_quarantines_their_tests_have_earned_back(
+    clean_server: tuple[str, str, str],
+) -> None:
+    # Every test seen by a first sync is quarantined; the next sync brings twelve hours of results.
+    approved_ms = ANCHOR_MS - 12 * 3_600_000
+    store = open_store(":memory:")
+    conn = _connection(clean_server)
+    first = await sync_project(conn, store, org="default", project="payments", since_ms=SINCE_MS, now_ms=approved_ms)
+    tests = sorted({row.test_id for row in store.test_totals(since_ms=SINCE_MS, until_ms=approved_ms)})
+    for test_id in tests:
+        store.save_quarantine(*_approved(test_id, approved_ms))
+    report = await sync_project(conn, store, org="default", project="payments", since_ms=SINCE_MS, now_ms=ANCHOR_MS)
+    again = await sync_project(conn, store, org="default", project="payments", since_ms=SINCE_MS, now_ms=ANCHOR_MS)
+    await conn.aclose()
+    histories = store.test_histories(tests, since_ms=approved_ms, limit=DEFAULT_LIFT_AFTER * 4)
+    earned = {test for test, rows in histories.items() if should_lift(rows, consecutive_passes=DEFAULT_LIFT_AFTER)}
+    lifted = store.quarantines(statuses={QuarantineStatus.LIFTED})
+    assert first.quarantines_lifted == 0
+    assert report.test_results > 0
+    assert report.quarantines_lifted == len(lifted) > 0
+    assert {p.test_id for p in lifted} == earned
+    assert len(lifted) < len(tests)  # the tests that failed since stay quarantined
+    assert all(p.lifted_ms == ANCHOR_MS for p in lifted)
+    assert store.quarantine_audit(lifted[0].proposal_id)[-1].actor == AUTO_LIFT_ACTOR
+    assert again.quarantines_lifted == 0  # nothing new arrived
+
+
+def _approved(test_id: str, at_ms: int) -> tuple[QuarantineProposal, QuarantineAuditEntry]:
+    proposal = QuarantineProposal(
+        proposal_id=f"q-{test_id}",
+        test_id=test_id,
+        suite="suite",
+        class_name="Class",
+        name=test_id,
+        file=None,
+        status=QuarantineStatus.APPROVED,
+        reason="flaky",
+        evidence="{}",
+        proposed_ms=at_ms,
+        decided_by="alice",
+        decided_ms=at_ms,
+    )
+    return proposal, QuarantineAuditEntry(
+        proposal_id=proposal.proposal_id, at_ms=at_ms, actor="alice", action="approved"
+    )

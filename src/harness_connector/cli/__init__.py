@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from harness_connector.cli import call, describe, ingest, investigate, sandbox, serve, sync, url
+from harness_connector.cli import call, describe, flaky, ingest, investigate, quarantine, sandbox, serve, sync, url
 
 app = typer.Typer(
     name="harness-connector",
@@ -13,7 +13,7 @@ app = typer.Typer(
     add_completion=False,
 )
 
-for _module in (serve, call, sandbox, sync, ingest, investigate, describe, url):
+for _module in (serve, call, sandbox, sync, ingest, investigate, flaky, quarantine, describe, url):
     _module.register(app)
 
 

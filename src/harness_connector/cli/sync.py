@@ -17,6 +17,7 @@ from harness_connector.cli.session import Session, open_session, say
 from harness_connector.config import Settings
 from harness_connector.errors import HarnessConnectorError
 from harness_connector.services.ingest import open_history
+from harness_connector.services.quarantine import DEFAULT_LIFT_AFTER
 from harness_connector.services.sync import SyncProgress, SyncReport, sync_project
 
 _SPAN = re.compile(r"^(\d+)([mhdw])$")
@@ -141,5 +142,11 @@ def _print(reports: list[SyncReport], store_path: Path, *, as_json: bool) -> Non
     console = Console()
     console.print(table)
     for r in reports:
+        if r.quarantines_lifted:
+            console.print(
+                f"{r.org}/{r.project}: {r.quarantines_lifted} quarantine(s) lifted, their tests having passed "
+                f"{DEFAULT_LIFT_AFTER} first attempts in a row; see `harness-connector quarantine audit`",
+                highlight=False,
+            )
         for error in r.errors[:10]:
             console.print(f"[red]error[/] {r.org}/{r.project}: {error}", markup=True, highlight=False)

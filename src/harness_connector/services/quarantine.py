@@ -49,7 +49,7 @@ class ExportFormat(StrEnum):
     """Files a test runner reads."""
 
     PYTEST = "pytest"  # a pytest plugin: quarantined tests run but their failures are expected (xfail)
-    JUNIT = "junit"  # one `classname#name` a line, the form Surefire and Gradle test filters take
+    JUNIT = "junit"  # one `classname#name` a line, the form of Surefire's `-Dtest` filters
     JSON = "json"  # every approved proposal with its evidence
 
 

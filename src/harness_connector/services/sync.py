@@ -5,6 +5,8 @@ test results (ti-service, by run sequence), and the logs of failed steps summari
 execution's records are written in one transaction, the execution itself included, so the store either knows an
 execution completely or not at all: an interrupted sync loses nothing and a re-run adds no duplicates. The
 project's cursor moves only after a whole window is done, and never past an execution that is still running.
+When new test results arrive, approved quarantines whose tests have since passed enough first attempts in a row are
+lifted, so a fixed test returns to gating builds without anyone having to remember it.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from harness_connector.harness.registry import get_resource_type
 from harness_connector.harness.tests import TestReports
 from harness_connector.services.connection import Connection
 from harness_connector.services.history_records import deployments_of, execution_fact, node_facts, test_results
+from harness_connector.services.quarantine import auto_lift
 from harness_connector.services.shaping import dig
 from harness_connector.store import Store
 
@@ -58,6 +61,7 @@ class SyncReport:
     log_signatures: int = 0
     deployments: int = 0
     requests_made: int = 0
+    quarantines_lifted: int = 0
     errors: list[str] = field(default_factory=list)
     synced_until_ms: int | None = None
     seconds: float = 0.0
@@ -233,6 +237,10 @@ async def sync_project(
         )
         await anyio.to_thread.run_sync(lambda: store.set_cursor(new_cursor))
         report.synced_until_ms = until
+    if report.test_results:
+        # Quarantined tests keep running; their new results are what earns them their way back.
+        lifted = await anyio.to_thread.run_sync(lambda: auto_lift(store, now_ms=now_ms))
+        report.quarantines_lifted = len(lifted)
     report.requests_made = conn.client.requests_made - requests_before
     report.seconds = round(time.monotonic() - started, 3)
     return report
