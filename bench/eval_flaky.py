@@ -25,7 +25,7 @@ from typing import Any
 
 import anyio
 
-from bench.eval_investigate import ANCHOR_MS, SEED, _BASE_URL
+from bench.eval_investigate import _BASE_URL, ANCHOR_MS, SEED
 from harness_connector.analysis.flaky import Classification, FlakyReport, FlakyVerdict
 from harness_connector.harness.client import HarnessClient
 from harness_connector.sandbox import SandboxContext, SandboxState, create_app, open_account

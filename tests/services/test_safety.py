@@ -76,3 +76,31 @@ def test_the_question_names_the_operation_and_warns_about_deletes() -> None:
     text = question(Risk.DESTRUCTIVE, resource_type="pipeline", operation="delete", target="build", preview=None)
     assert text.startswith("Allow delete pipeline 'build'?")
     assert "cannot be undone" in text
+
+
+@pytest.mark.parametrize(
+    ("risk", "read_only", "can_ask", "confirmed", "expected"),
+    [
+        (Risk.MEDIUM_WRITE, False, True, False, Gate.ASK),
+        (Risk.LOW_WRITE, False, True, False, Gate.ASK),
+        (Risk.MEDIUM_WRITE, False, False, True, Gate.PROCEED),
+        (Risk.MEDIUM_WRITE, False, False, False, Gate.REFUSE),
+        (Risk.MEDIUM_WRITE, True, True, True, Gate.REFUSE),
+    ],
+    ids=["asks", "asks-even-when-low-risk", "caller-confirmed", "cannot-ask-refuses", "read-only-refuses"],
+)
+def test_a_decision_that_needs_a_person_ignores_the_auto_approve_level(
+    risk: Risk, read_only: bool, can_ask: bool, confirmed: bool, expected: Gate
+) -> None:
+    decision = decide(
+        risk,
+        operation="approve",
+        read_only=read_only,
+        auto_approve=Risk.DESTRUCTIVE,
+        can_ask=can_ask,
+        caller_confirmed=confirmed,
+        person_required=True,
+    )
+    assert decision.gate is expected
+    if expected is Gate.REFUSE and not read_only:
+        assert "HARNESS_AUTO_APPROVE_RISK does not cover it" in decision.reason

@@ -8,6 +8,7 @@ elicitation, which works on both the request-per-question protocol and the older
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 from mcp.server.elicitation import AcceptedElicitation, ElicitationResult
@@ -21,9 +22,19 @@ from harness_connector.harness.registry import Risk, get_resource_type
 from harness_connector.harness.urls import parse_harness_url
 from harness_connector.mcp_server.context import app_context
 from harness_connector.mcp_server.errors import to_tool_error
+from harness_connector.services.local_types import LOCAL_TYPES, action_preview, local_action
 from harness_connector.services.safety import Gate, after_answer, decide, question
 
-__all__ = ["Cleared", "Confirm", "create_gate", "delete_gate", "ensure_allowed", "execute_gate", "update_gate"]
+__all__ = [
+    "Cleared",
+    "Confirm",
+    "client_actor",
+    "create_gate",
+    "delete_gate",
+    "ensure_allowed",
+    "execute_gate",
+    "update_gate",
+]
 
 _OWNER = {("pipeline", "run"), ("pipeline", "retry"), ("pipeline", "rerun"), ("pipeline", "interrupt")}
 
@@ -58,6 +69,39 @@ def _preview(body: Any) -> str | None:
     return text if len(text) <= 1500 else text[:1500] + "\n... (truncated)"
 
 
+def _ruling(
+    ctx: Context[Any, Any],
+    risk: Risk,
+    *,
+    resource_name: str,
+    operation: str,
+    target: str | None,
+    confirm: bool | None,
+    preview: Callable[[], str | None],
+    person_required: bool = False,
+) -> Cleared | Elicit[Confirm]:
+    app = app_context(ctx)
+    caps = ctx.client_capabilities
+    can_ask = bool(caps and caps.elicitation)
+    decision = decide(
+        risk,
+        operation=operation,
+        read_only=app.conn.read_only,
+        auto_approve=app.conn.auto_approve,
+        can_ask=can_ask,
+        caller_confirmed=bool(confirm),
+        person_required=person_required,
+    )
+    if decision.gate is Gate.ASK:
+        try:
+            shown = preview()
+        except HarnessConnectorError as exc:
+            raise to_tool_error(exc) from exc
+        text = question(risk, resource_type=resource_name, operation=operation, target=target, preview=shown)
+        return Elicit(text, Confirm)
+    return Cleared(allowed=decision.gate is Gate.PROCEED, reason=decision.reason)
+
+
 def _gate(
     ctx: Context[Any, Any],
     *,
@@ -68,7 +112,6 @@ def _gate(
     confirm: bool | None,
     body: Any = None,
 ) -> Cleared | Elicit[Confirm]:
-    app = app_context(ctx)
     try:
         resource = get_resource_type(_type_name(resource_type, url))
         owner = get_resource_type("execution") if (resource.name, operation) in _OWNER else resource
@@ -77,20 +120,47 @@ def _gate(
         raise to_tool_error(exc) from exc
     if operation == "delete":
         risk = Risk.DESTRUCTIVE
-    caps = ctx.client_capabilities
-    can_ask = bool(caps and caps.elicitation)
-    decision = decide(
+    return _ruling(
+        ctx,
         risk,
+        resource_name=resource.name,
         operation=operation,
-        read_only=app.conn.read_only,
-        auto_approve=app.conn.auto_approve,
-        can_ask=can_ask,
-        caller_confirmed=bool(confirm),
+        target=target,
+        confirm=confirm,
+        preview=lambda: _preview(body),
     )
-    if decision.gate is Gate.ASK:
-        text = question(risk, resource_type=resource.name, operation=operation, target=target, preview=_preview(body))
-        return Elicit(text, Confirm)
-    return Cleared(allowed=decision.gate is Gate.PROCEED, reason=decision.reason)
+
+
+def _local_gate(
+    ctx: Context[Any, Any], *, resource_type: str, action: str, target: str | None, confirm: bool | None
+) -> Cleared | Elicit[Confirm]:
+    """The gate of an action on a type served from the history store, by the action's own policy."""
+    try:
+        policy = local_action(resource_type, action)
+    except HarnessConnectorError as exc:
+        raise to_tool_error(exc) from exc
+    conn = app_context(ctx).conn
+    return _ruling(
+        ctx,
+        policy.risk,
+        resource_name=resource_type,
+        operation=action.lower(),
+        target=target,
+        confirm=confirm,
+        preview=lambda: action_preview(conn, resource_type, action, target),
+        person_required=policy.person_required,
+    )
+
+
+def client_actor(ctx: Context[Any, Any]) -> str:
+    """Who an audit trail names for a decision made through this MCP session: `mcp:<client name>`.
+
+    The name is the one the client declared in its clientInfo. MCP carries no identity of the person, so it says
+    which application they used; the audit also records how they confirmed.
+    """
+    params = ctx.session.client_params
+    name = params.client_info.name if params is not None and params.client_info is not None else None
+    return f"mcp:{name}" if name else "mcp:unnamed client"
 
 
 def ensure_allowed(outcome: ElicitationResult[Any]) -> str:
@@ -144,7 +214,9 @@ def execute_gate(
     confirm: bool | None,
     ctx: Context[Any, Any],
 ) -> Cleared | Elicit[Confirm]:
-    """Gate for harness_execute, by the action's own risk."""
+    """Gate for harness_execute, by the action's own risk (a history-store type's action, by its own policy)."""
+    if resource_type in LOCAL_TYPES:
+        return _local_gate(ctx, resource_type=resource_type, action=action, target=resource_id, confirm=confirm)
     return _gate(
         ctx, resource_type=resource_type, url=url, operation=action, target=resource_id, confirm=confirm, body=inputs
     )

@@ -44,6 +44,12 @@ def register(server: MCPServer[Any]) -> None:
         which = f"pipeline '{pipeline_id}'" if pipeline_id else "the project's CI pipelines"
         return (
             f"Find flaky tests in {which} over the last {window_days} days.\n"
+            f"With a history store open, harness_list resource_type=flaky_test filters={{window_days: {window_days}"
+            + (f", pipeline_id: '{pipeline_id}'" if pipeline_id else "")
+            + "} gives every verdict with its numbers, recommendation and reason; harness_diagnose "
+            "resource_type=test explains one test; harness_execute resource_type=quarantine action=propose "
+            "proposes quarantines, which only the person approves. Without a store (it answers 'no history store "
+            "is open'), work from executions:\n"
             "1. List recent failed executions with harness_list resource_type=execution filters={status: Failed}"
             + (f" and pipeline_id='{pipeline_id}'" if pipeline_id else "")
             + ".\n"

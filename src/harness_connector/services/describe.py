@@ -8,7 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from harness_connector.errors import UsageError
 from harness_connector.harness.registry import ResourceType, get_resource_type, resource_types, toolsets
-from harness_connector.services.history import LOCAL_TYPES
+from harness_connector.services.local_types import LOCAL_TYPES, LocalType
 
 __all__ = ["Description", "OperationInfo", "TypeDetail", "TypeSummary", "describe"]
 
@@ -98,6 +98,45 @@ def _detail(item: ResourceType) -> TypeDetail:
     )
 
 
+def _local_operations(local: LocalType) -> dict[str, OperationInfo]:
+    operations = {
+        "list": OperationInfo(risk="read", description=local.list_description),
+        "get": OperationInfo(risk="read", description=local.get_description),
+    }
+    operations.update(
+        (name, OperationInfo(risk=action.risk.value, description=f"harness_execute: {action.description}"))
+        for name, action in local.actions.items()
+    )
+    return operations
+
+
+def _local_detail(local: LocalType) -> TypeDetail:
+    return TypeDetail(
+        type=local.name,
+        toolset="history",
+        description=local.description,
+        scope="project",
+        scopes=["project"],
+        identifier_fields=[local.id_field],
+        operations=_local_operations(local),
+        filters=dict(local.filters),
+        fields=[],
+        example=dict(local.example),
+        has_ui_page=False,
+    )
+
+
+def _local_summary(local: LocalType) -> TypeSummary:
+    return TypeSummary(
+        type=local.name,
+        toolset="history",
+        description=local.description,
+        operations=" ".join(
+            name if info.risk == "read" else f"{name}:{info.risk}" for name, info in _local_operations(local).items()
+        ),
+    )
+
+
 def describe(
     *,
     resource_type: str | None = None,
@@ -112,24 +151,13 @@ def describe(
     """
     known = toolsets()
     if resource_type in LOCAL_TYPES:
-        lt = LOCAL_TYPES[resource_type]
-        detail = TypeDetail(
-            type=lt.name,
-            toolset="history",
-            description=lt.description,
-            scope="project",
-            scopes=["project"],
-            identifier_fields=["test_id"],
-            operations={
-                "list": OperationInfo(risk="read", description="stored results, newest first"),
-                "get": OperationInfo(risk="read", description="one test's history"),
-            },
-            filters=lt.filters,
-            fields=[],
-            example={"filters": {"status": "failed"}},
-            has_ui_page=False,
+        detail = _local_detail(LOCAL_TYPES[resource_type])
+        return Description(
+            toolsets=[*known, "history"],
+            detail=detail,
+            hint="served from the history store: harness_list takes the filters, harness_get the "
+            f"{detail.identifier_fields[0]}" + (", harness_execute the actions" if len(detail.operations) > 2 else ""),
         )
-        return Description(toolsets=[*known, "history"], detail=detail, hint="served from the history store")
     if resource_type:
         detail = _detail(get_resource_type(resource_type))
         return Description(toolsets=known, detail=detail, hint="harness_list / harness_get take these arguments")
@@ -149,9 +177,9 @@ def describe(
         # The full listing stays small: names say enough to pick; a filter or one type gives the prose.
         types=[_summary(t, with_description=bool(toolset or search_term)) for t in types]
         + [
-            TypeSummary(type=lt.name, toolset="history", description=lt.description, operations="list get")
+            _local_summary(lt)
             for lt in local
-            if not search_term or search_term.lower() in lt.name
+            if not search_term or search_term.lower() in lt.name or search_term.lower() in lt.description.lower()
         ],
         hint="pass resource_type for one type's operations, paths, filters, fields and an example; "
         "toolset or search_term lists types with their descriptions",

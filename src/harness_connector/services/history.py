@@ -1,7 +1,7 @@
-"""Resource types served from the history store rather than Harness, and insight lines for status.
+"""The `test_result` resource type, served from the history store rather than Harness, and insight lines for status.
 
 `test_result` lists stored test results (filters: test, suite, pipeline, status, branch, window) and gets one
-test's history. These types are not in the Harness registry: they have no Harness endpoint, only the store.
+test's history. It is not in the Harness registry: it has no Harness endpoint, only the store.
 """
 
 from __future__ import annotations
@@ -15,13 +15,15 @@ import anyio
 from harness_connector.domain import TestOutcome
 from harness_connector.errors import UsageError
 from harness_connector.services.connection import Connection
+from harness_connector.services.local_model import LocalType, require_store
 from harness_connector.services.results import ItemDetail, ItemList
 from harness_connector.services.shaping import iso_time, prune
-from harness_connector.store import Store, TestResultFilter
+from harness_connector.store import TestResultFilter, TestRunRow
 
-__all__ = ["LOCAL_TYPES", "LocalType", "get_local", "history_insights", "list_local"]
+__all__ = ["TEST_RESULTS", "history_insights", "history_row"]
 
 _DAY_MS = 86_400_000
+_GET_WINDOW_DAYS = 30  # a test's history reaches further back than the list's default window
 _HISTORY_FIELDS = frozenset(
     {
         "outcome",
@@ -31,42 +33,10 @@ _HISTORY_FIELDS = frozenset(
         "branch",
         "attempt",
         "duration_ms",
-        "started_at",
+        "run_at",
         "message",
     }
 )
-
-
-class LocalType:
-    """A resource type answered from the store: its name, what it is, and the filters its list takes."""
-
-    def __init__(self, name: str, description: str, filters: Mapping[str, str]) -> None:
-        self.name = name
-        self.description = description
-        self.filters = dict(filters)
-
-
-LOCAL_TYPES: dict[str, LocalType] = {
-    "test_result": LocalType(
-        "test_result",
-        "Test results kept in the history store (synced from Harness or ingested from JUnit); get gives a test's "
-        "history.",
-        {
-            "test": "A test id, or a word in the test's name, class or suite.",
-            "suite": "Only this suite.",
-            "pipeline_id": "Only results of this pipeline.",
-            "status": "passed, failed, error, skipped or flaky.",
-            "branch": "Only results on this branch.",
-            "window_days": "How many days back (default 14).",
-        },
-    )
-}
-
-
-def _store(conn: Connection) -> Store:
-    if conn.store is None:
-        raise UsageError("no history store is open: run `harness-connector sync` (or set HARNESS_DB) first")
-    return conn.store
 
 
 def _row(row: Any) -> dict[str, Any]:
@@ -88,7 +58,10 @@ def _filters(args: Mapping[str, Any], now_ms: int) -> TestResultFilter:
             outcomes = tuple(TestOutcome(str(s).lower()) for s in (status if isinstance(status, list) else [status]))
         except ValueError:
             raise UsageError(f"status must be one of {', '.join(o.value for o in TestOutcome)}") from None
-    days = float(args.get("window_days") or 14)
+    try:
+        days = float(args.get("window_days") or 14)
+    except (TypeError, ValueError):
+        raise UsageError(f"window_days must be a number of days, not {args.get('window_days')!r}") from None
     is_id = isinstance(test, str) and len(test) == 16 and all(c in "0123456789abcdef" for c in test)
     return TestResultFilter(
         test_id=test if is_id else None,
@@ -101,15 +74,17 @@ def _filters(args: Mapping[str, Any], now_ms: int) -> TestResultFilter:
     )
 
 
-async def list_local(
-    conn: Connection, name: str, args: Mapping[str, Any], *, page: int, size: int, now_ms: int
-) -> ItemList:
-    """A page of a store-backed type."""
-    store = _store(conn)
+def history_row(row: TestRunRow) -> dict[str, Any]:
+    """One stored result as a history line: outcome, where and when it ran, and its message."""
+    return {k: v for k, v in _row(row).items() if k in _HISTORY_FIELDS}
+
+
+async def _list_results(conn: Connection, args: Mapping[str, Any], page: int, size: int, now_ms: int) -> ItemList:
+    store = require_store(conn)
     filters = _filters(args, now_ms)
     found = await anyio.to_thread.run_sync(lambda: store.test_results(filters, page=page, size=size))
     return ItemList(
-        resource_type=name,
+        resource_type="test_result",
         items=[_row(r) for r in found.items],
         page=found.page,
         size=found.size,
@@ -118,13 +93,12 @@ async def list_local(
     )
 
 
-async def get_local(conn: Connection, name: str, test_id: str, *, now_ms: int, window_days: float = 30) -> ItemDetail:
-    """One test's recent history, newest first."""
-    store = _store(conn)
-    since = now_ms - int(window_days * _DAY_MS)
+async def _test_history(conn: Connection, test_id: str, args: Mapping[str, Any], now_ms: int) -> ItemDetail:
+    store = require_store(conn)
+    since = now_ms - _GET_WINDOW_DAYS * _DAY_MS
     rows = await anyio.to_thread.run_sync(lambda: store.test_history(test_id, since_ms=since, limit=50))
     if not rows:
-        raise UsageError(f"no stored results for test {test_id} in the last {window_days:g} days")
+        raise UsageError(f"no stored results for test {test_id} in the last {_GET_WINDOW_DAYS} days")
     first = rows[0]
     outcomes = [str(r.outcome) for r in rows]
     item = {
@@ -132,27 +106,30 @@ async def get_local(conn: Connection, name: str, test_id: str, *, now_ms: int, w
         "suite": first.suite,
         "runs": len(rows),
         "outcomes": {o: outcomes.count(o) for o in sorted(set(outcomes))},
-        "history": [
-            {
-                k: v
-                for k, v in _row(r).items()
-                if k
-                in (
-                    "outcome",
-                    "execution_id",
-                    "pipeline_id",
-                    "commit_sha",
-                    "branch",
-                    "attempt",
-                    "duration_ms",
-                    "started_at",
-                    "message",
-                )
-            }
-            for r in rows
-        ],
+        "history": [history_row(r) for r in rows],
     }
-    return ItemDetail(resource_type=name, id=test_id, item=item)
+    return ItemDetail(resource_type="test_result", id=test_id, item=item)
+
+
+TEST_RESULTS = LocalType(
+    name="test_result",
+    description="Test results kept in the history store (synced from Harness or ingested from JUnit); get gives a "
+    "test's history.",
+    id_field="test_id",
+    filters={
+        "test": "A test id, or a word in the test's name, class or suite.",
+        "suite": "Only this suite.",
+        "pipeline_id": "Only results of this pipeline.",
+        "status": "passed, failed, error, skipped or flaky.",
+        "branch": "Only results on this branch.",
+        "window_days": "How many days back (default 14).",
+    },
+    list_items=_list_results,
+    list_description="stored results, newest first",
+    get_item=_test_history,
+    get_description=f"one test's history over {_GET_WINDOW_DAYS} days, newest first",
+    example={"filters": {"status": "failed"}},
+)
 
 
 async def history_insights(conn: Connection, *, org: str, project: str, since_ms: int, until_ms: int) -> list[str]:

@@ -38,8 +38,14 @@ def decide(
     auto_approve: Risk | None,
     can_ask: bool,
     caller_confirmed: bool,
+    person_required: bool = False,
 ) -> GateDecision:
-    """Decide for one operation of the given risk."""
+    """Decide for one operation of the given risk.
+
+    With `person_required` (a decision that is a person's to make, such as approving a quarantine), neither the
+    operator's auto-approve level nor a low risk lets the operation through: only the person's answer or the
+    caller's confirm=true does.
+    """
     if risk is Risk.READ:
         return GateDecision(Gate.PROCEED, "reads need no confirmation")
     if read_only:
@@ -47,15 +53,25 @@ def decide(
             Gate.REFUSE,
             "the connector is read-only (HARNESS_READ_ONLY=true); ask the operator to turn it off to make changes",
         )
-    # Deletes are destructive in the registry, so only `all` approves them without a person.
-    if auto_approve is not None and risk.rank <= auto_approve.rank:
-        return GateDecision(Gate.PROCEED, f"auto-approved: HARNESS_AUTO_APPROVE_RISK covers {risk.value}")
-    if risk is Risk.LOW_WRITE and operation != "delete":
-        return GateDecision(Gate.PROCEED, "low-risk writes need no confirmation")
+    if not person_required:
+        # Deletes are destructive in the registry, so only `all` approves them without a person.
+        if auto_approve is not None and risk.rank <= auto_approve.rank:
+            return GateDecision(Gate.PROCEED, f"auto-approved: HARNESS_AUTO_APPROVE_RISK covers {risk.value}")
+        if risk is Risk.LOW_WRITE and operation != "delete":
+            return GateDecision(Gate.PROCEED, "low-risk writes need no confirmation")
     if can_ask:
+        if person_required:
+            return GateDecision(Gate.ASK, "this decision is a person's to make")
         return GateDecision(Gate.ASK, f"{risk.value} operations are confirmed by a person")
     if caller_confirmed:
         return GateDecision(Gate.PROCEED, "confirmed by the caller (confirm=true) in a client that cannot prompt")
+    if person_required:
+        return GateDecision(
+            Gate.REFUSE,
+            "this is a person's decision and this client cannot ask them. Show the person what they are deciding; "
+            "after they agreed, call again with confirm=true, or use a client that supports MCP elicitation "
+            "(HARNESS_AUTO_APPROVE_RISK does not cover it)",
+        )
     return GateDecision(
         Gate.REFUSE,
         f"this is a {risk.value} operation and this client cannot ask you to confirm it. After the person has "
@@ -77,5 +93,5 @@ def question(risk: Risk, *, resource_type: str, operation: str, target: str | No
 def after_answer(accepted: bool, confirmed: bool) -> GateDecision:
     """The decision once the person answered (a decline is final: confirm=true cannot override it)."""
     if accepted and confirmed:
-        return GateDecision(Gate.PROCEED, "confirmed by a person")
+        return GateDecision(Gate.PROCEED, "confirmed by a person through MCP elicitation")
     return GateDecision(Gate.REFUSE, "a person declined this operation; nothing was changed")

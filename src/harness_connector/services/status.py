@@ -26,6 +26,7 @@ from harness_connector.harness.pagination import Page
 from harness_connector.harness.registry import get_resource_type
 from harness_connector.services.arguments import resolve_target
 from harness_connector.services.connection import Connection
+from harness_connector.services.flaky_diagnosis import FlakySummary
 from harness_connector.services.shaping import iso_time, ui_link
 
 __all__ = [
@@ -130,6 +131,10 @@ class StatusReport(_Model):
     top_failing_pipelines: list[PipelineFailures]
     # Extension point: the history-store feature adds findings here (recurring failures, flaky tests, MTTR).
     insights: list[str] = Field(default_factory=list)
+    flaky_tests: FlakySummary | None = Field(
+        default=None,
+        description="Flaky tests in the history store and quarantines awaiting approval, when a store is open.",
+    )
     requests_made: int
     link: str | None = None
 

@@ -220,7 +220,10 @@ class DuckDBStore:
         params: list[object] = [] if proposal_id is None else [proposal_id]
         where = "TRUE" if proposal_id is None else "proposal_id = ?"
         query = queries.Query(
-            f"SELECT {columns} FROM quarantine_audit WHERE {where} ORDER BY at_ms, proposal_id, action", params
+            # Within one millisecond, a proposal's life still reads in order: proposed, decided, lifted.
+            f"""SELECT {columns} FROM quarantine_audit WHERE {where}
+            ORDER BY at_ms, proposal_id, CASE action WHEN 'proposed' THEN 0 WHEN 'lifted' THEN 2 ELSE 1 END, action""",
+            params,
         )
         return [tables.quarantine_audit_from_row(row) for row in self._fetch(query)]
 

@@ -18,7 +18,7 @@ from harness_connector.mcp_server.gate import Confirm, create_gate, delete_gate,
 from harness_connector.mcp_server.output import respond
 from harness_connector.services.arguments import Target, coerce_mapping, resolve_target
 from harness_connector.services.connection import Connection
-from harness_connector.services.history import LOCAL_TYPES, get_local, list_local
+from harness_connector.services.local_types import LOCAL_TYPES, get_local, list_local
 from harness_connector.services.resources import create_item, delete_item, get_item, list_items, update_item
 from harness_connector.services.results import ItemDetail, ItemList, WriteResult
 
@@ -113,8 +113,10 @@ def register(server: MCPServer[Any]) -> None:
         conn = app.conn
         if resource_type in LOCAL_TYPES:
             if not resource_id:
-                raise UsageError(f"getting a {resource_type} needs resource_id (a test id from harness_list)")
-            return respond(await get_local(conn, resource_type, resource_id, now_ms=app.now_ms()))
+                id_field = LOCAL_TYPES[resource_type].id_field
+                raise UsageError(f"getting a {resource_type} needs resource_id (its {id_field}, from harness_list)")
+            local_args = coerce_mapping(params, "params")
+            return respond(await get_local(conn, resource_type, resource_id, local_args, now_ms=app.now_ms()))
         target = target_of(
             conn,
             resource_type=resource_type,

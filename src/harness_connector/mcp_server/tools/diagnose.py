@@ -1,4 +1,5 @@
-"""harness_diagnose: why an execution failed, whether a connector works, how the delegates are doing."""
+"""harness_diagnose: why an execution failed, whether a connector works, how the delegates are doing, whether a test
+is flaky."""
 
 from __future__ import annotations
 
@@ -21,8 +22,11 @@ from harness_connector.services.diagnose import (
     diagnose_connector,
     diagnose_delegates,
 )
+from harness_connector.services.flaky_diagnosis import TestDiagnosis, diagnose_test
+from harness_connector.services.flaky_tests import DEFAULT_WINDOW_DAYS
 from harness_connector.services.investigate import investigate_execution
 from harness_connector.services.investigate_models import Investigation
+from harness_connector.services.local_model import window_days_arg
 
 __all__ = ["Diagnosis", "register"]
 
@@ -30,14 +34,15 @@ _EXECUTION_TYPES = ("execution", "pipeline")
 
 
 class Diagnosis(BaseModel):
-    """One of the three diagnoses, under the key of its target."""
+    """One of the four diagnoses, under the key of its target."""
 
     model_config = ConfigDict(extra="forbid")
 
-    target: Literal["execution", "connector", "delegate"]
+    target: Literal["execution", "connector", "delegate", "test"]
     execution: Investigation | None = None
     connector: ConnectorDiagnosis | None = None
     delegates: DelegateDiagnosis | None = None
+    test: TestDiagnosis | None = None
 
 
 def register(server: MCPServer[Any]) -> None:
@@ -48,7 +53,11 @@ def register(server: MCPServer[Any]) -> None:
     async def harness_diagnose(
         ctx: Context[Any, Any],
         resource_type: Annotated[
-            str, Field(description="execution (or pipeline: its latest failure), connector, or delegate.")
+            str,
+            Field(
+                description="execution (or pipeline: its latest failure), connector, delegate, or test (a test id "
+                "from the history store: flaky, broken or stable, and why)."
+            ),
         ] = "execution",
         resource_id: IdArg = None,
         execution_id: Annotated[str | None, Field(description="The failed execution.")] = None,
@@ -58,11 +67,11 @@ def register(server: MCPServer[Any]) -> None:
         project_id: ProjectArg = None,
         options: Annotated[
             dict[str, Any] | str | None,
-            Field(description="token_budget (default 2000)."),
+            Field(description="token_budget (default 2000); window_days for a test (default 14)."),
         ] = None,
     ) -> Annotated[CallToolResult, Diagnosis]:
         """Investigate a failed execution — category, transient or not, re-run now / after the outage / fix, with
-        log evidence and history — or check a connector or the delegates."""
+        log evidence and history — check a connector or the delegates, or tell whether a test is flaky."""
         app = app_context(ctx)
         conn = app.conn
         opts = coerce_mapping(options, "options")
@@ -94,4 +103,14 @@ def register(server: MCPServer[Any]) -> None:
                 conn, resource_id, now_ms=app.now_ms(), org_id=org_id, project_id=project_id
             )
             return respond(Diagnosis(target="delegate", delegates=found_delegates))
-        raise UsageError(f"harness_diagnose handles execution, pipeline, connector or delegate, not '{resource_type}'")
+        if kind in ("test", "flaky_test", "test_result"):
+            if not resource_id:
+                raise UsageError(
+                    "diagnosing a test needs resource_id: a test id from harness_list resource_type=flaky_test"
+                )
+            window_days = window_days_arg(opts, DEFAULT_WINDOW_DAYS)
+            found_test = await diagnose_test(conn, resource_id, now_ms=app.now_ms(), window_days=window_days)
+            return respond(Diagnosis(target="test", test=found_test))
+        raise UsageError(
+            f"harness_diagnose handles execution, pipeline, connector, delegate or test, not '{resource_type}'"
+        )

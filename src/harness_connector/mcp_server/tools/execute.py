@@ -1,4 +1,5 @@
-"""harness_execute: run, retry, interrupt, toggle, approve, test; optionally wait for the execution to end."""
+"""harness_execute: run, retry, interrupt, toggle, approve, test; optionally wait for the execution to end. On the
+history store's `quarantine` type: propose quarantines of flaky tests, and a person's approve, reject or lift."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from pydantic import Field
 
 from harness_connector.mcp_server.context import app_context
 from harness_connector.mcp_server.errors import mapped_errors
-from harness_connector.mcp_server.gate import Confirm, ensure_allowed, execute_gate
+from harness_connector.mcp_server.gate import Confirm, client_actor, ensure_allowed, execute_gate
 from harness_connector.mcp_server.output import respond
 from harness_connector.mcp_server.tools.crud import (
     BodyArg,
@@ -29,6 +30,8 @@ from harness_connector.mcp_server.tools.crud import (
     target_of,
 )
 from harness_connector.services.actions import execute_action
+from harness_connector.services.arguments import coerce_mapping
+from harness_connector.services.local_types import LOCAL_TYPES, LocalActionCall, perform_local
 from harness_connector.services.results import ExecuteResult
 
 __all__ = ["register"]
@@ -46,7 +49,8 @@ def register(server: MCPServer[Any]) -> None:
             str,
             Field(
                 description="run, retry, rerun, interrupt (pipeline/execution); toggle, kill, restore (feature_flag); "
-                "approve, reject (approval_instance); test_connection (connector)."
+                "approve, reject (approval_instance); test_connection (connector); propose, approve, reject, lift "
+                "(quarantine of flaky tests: approve/reject/lift are a person's decision, asked every time)."
             ),
         ],
         resource_type: TypeArg = None,
@@ -66,9 +70,22 @@ def register(server: MCPServer[Any]) -> None:
         wait_timeout_seconds: Annotated[int, Field(ge=10, le=7200)] = 600,
         wait_poll_interval_seconds: Annotated[int, Field(ge=1, le=60)] = 3,
     ) -> Annotated[CallToolResult, ExecuteResult]:
-        """Act on Harness: run or retry a pipeline, abort/pause/resume, flip a flag, approve, test a connector."""
-        ensure_allowed(decision)
-        conn = app_context(ctx).conn
+        """Act on Harness: run or retry a pipeline, abort/pause/resume, flip a flag, approve, test a connector;
+        propose, approve, reject or lift a flaky test's quarantine."""
+        allowed_because = ensure_allowed(decision)
+        app = app_context(ctx)
+        conn = app.conn
+        if resource_type in LOCAL_TYPES:
+            args = {**coerce_mapping(params, "params"), **({"body": body} if body is not None else {})}
+            call = LocalActionCall(
+                action=action.lower(),
+                resource_id=resource_id,
+                args=args,
+                actor=client_actor(ctx),
+                confirmation=allowed_because,
+                now_ms=app.now_ms(),
+            )
+            return respond(await perform_local(conn, resource_type, call))
         target = target_of(
             conn,
             resource_type=resource_type,

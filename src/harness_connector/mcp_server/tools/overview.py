@@ -13,6 +13,7 @@ from harness_connector.mcp_server.context import app_context
 from harness_connector.mcp_server.errors import mapped_errors
 from harness_connector.mcp_server.output import respond
 from harness_connector.mcp_server.tools.crud import OrgArg, ProjectArg, UrlArg
+from harness_connector.services.flaky_diagnosis import flaky_summary
 from harness_connector.services.history import history_insights
 from harness_connector.services.search import SearchResult, search
 from harness_connector.services.status import StatusReport, project_status
@@ -57,7 +58,8 @@ def register(server: MCPServer[Any]) -> None:
         window_hours: Annotated[float, Field(gt=0, le=720, description="Length of the window (default 24 h).")] = 24,
         limit: Annotated[int, Field(ge=1, le=20, description="Rows per section.")] = 5,
     ) -> Annotated[CallToolResult, StatusReport]:
-        """A project's health in the last window: failures, running, success rate vs before, top failing pipelines."""
+        """A project's health in the last window: failures, running, success rate vs before, top failing pipelines;
+        with a history store, flaky tests and quarantines awaiting approval."""
         app = app_context(ctx)
         report = await project_status(
             app.conn,
@@ -75,4 +77,5 @@ def register(server: MCPServer[Any]) -> None:
             since_ms=app.now_ms() - int(window_hours * 3_600_000),
             until_ms=app.now_ms(),
         )
-        return respond(report.model_copy(update={"insights": [*report.insights, *insights]}))
+        flaky = await flaky_summary(app.conn, now_ms=app.now_ms())
+        return respond(report.model_copy(update={"insights": [*report.insights, *insights], "flaky_tests": flaky}))
