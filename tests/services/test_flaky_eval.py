@@ -19,6 +19,7 @@ pytestmark = pytest.mark.slow
 DAYS = 8
 
 
+@pytest.mark.timeout(600)  # generating and syncing eight days of history takes two minutes or more on 2 cores
 def test_flaky_detection_meets_the_precision_and_recall_targets_on_the_sandbox_scenario() -> None:
     with tempfile.TemporaryDirectory(prefix="eval-flaky-") as tmp:
         store, truth = synced_store(Path(tmp), DAYS)
