@@ -89,7 +89,7 @@ def history(store: Store) -> Store:
 
 
 def _commit_row(test_id: str, commit_sha: str, **counts: int) -> TestCommitRow:
-    zeros = dict.fromkeys(TestCommitRow.__dataclass_fields__.keys() - {"test_id", "commit_sha"}, 0)
+    zeros = dict.fromkeys(set(TestCommitRow._fields) - {"test_id", "commit_sha"}, 0)
     return TestCommitRow(test_id=test_id, commit_sha=commit_sha, **(zeros | counts))
 
 
@@ -175,6 +175,41 @@ def _run_row(test_id: str, execution_id: str, outcome: TestOutcome, **fields: ob
         "pr_number": None,
     }
     return TestRunRow(test_id=test_id, execution_id=execution_id, outcome=outcome, **(values | fields))  # type: ignore[arg-type]
+
+
+def test_execution_tests_count_first_attempts_and_name_the_tests_that_failed_each_execution(history: Store) -> None:
+    rows = history.execution_tests(since_ms=0, until_ms=UNTIL)
+    got = {row.execution_id: (row.tests, row.tests_failed, row.failed_tests, row.failed, row.retry_of) for row in rows}
+    # e1: A failed then passed on attempt 2, so only B failed the execution; e6 reported no tests; e9 is later.
+    assert got == {
+        "e1": (3, 2, ("B",), True, None),
+        "e2": (2, 1, ("B",), False, None),
+        "e3": (4, 1, ("B",), True, None),
+        "e4": (3, 1, ("B",), False, "e3"),
+        "e5": (2, 0, (), False, None),
+    }
+    assert [row.execution_id for row in rows] == ["e1", "e2", "e3", "e4", "e5"]
+    assert [row.execution_id for row in history.execution_tests(since_ms=0, until_ms=UNTIL, pipeline_id="nightly")] == [
+        "e5"
+    ]
+
+
+def test_execution_tests_keep_results_stamped_in_another_time_zone_or_not_at_all(store: Store) -> None:
+    day = 86_400_000
+    fact = execution("late", commit_sha="c1", started_ms=3 * day, status="Failed")
+    with store.transaction():
+        store.upsert_executions([fact])
+        store.add_test_results(
+            [
+                # A JUnit timestamp in local time, five hours before the execution's own start.
+                ran(fact, "A", FAILED, started_ms=3 * day - 5 * 3_600_000),
+                ran(fact, "A", FAILED, attempt=2, started_ms=3 * day - 5 * 3_600_000 + 10),
+                ran(fact, "B", PASSED),
+                ran(fact, "C", ERROR),
+            ]
+        )
+    (row,) = store.execution_tests(since_ms=3 * day - 60_000, until_ms=4 * day)
+    assert (row.tests, row.tests_failed, row.failed_tests) == (3, 2, ("A", "C"))
 
 
 def test_test_history_lists_a_tests_latest_results_with_their_executions_context(history: Store) -> None:

@@ -293,7 +293,7 @@ class DuckDBStore:
         query = queries.test_outcomes_by_commit(
             since_ms=since_ms, until_ms=until_ms, pipeline_id=pipeline_id, branch=branch, only_failing=only_failing
         )
-        return [_row(TestCommitRow, row) for row in self._fetch(query)]
+        return list(map(TestCommitRow._make, self._fetch(query)))
 
     def test_totals(
         self,
@@ -307,7 +307,7 @@ class DuckDBStore:
         query = queries.test_totals(
             since_ms=since_ms, until_ms=until_ms, pipeline_id=pipeline_id, branch=branch, test_ids=test_ids
         )
-        return [_row(TestTotalsRow, row) for row in self._fetch(query)]
+        return list(map(TestTotalsRow._make, self._fetch(query)))
 
     def test_history(self, test_id: str, *, since_ms: int, limit: int = 100) -> list[TestRunRow]:
         return [_test_run(row) for row in self._fetch(queries.test_history(test_id, since_ms=since_ms, limit=limit))]
