@@ -21,12 +21,14 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from harness_connector.sandbox.delegate_auth import SCHEME, delegate_token_of
 from harness_connector.sandbox.envelopes import ApiError, failure_body, new_correlation_id
 from harness_connector.sandbox.state import SandboxState, Token
 
 __all__ = ["Faults", "SandboxContext", "create_app", "render_error"]
 
 PUBLIC_PREFIXES = ("/health", "/storage/")
+DELEGATE_PREFIX = "/api/agent/"  # delegate calls: the routes check the delegate's own token
 
 
 def _epoch_ms() -> int:
@@ -113,7 +115,7 @@ def create_app(ctx: SandboxContext, *, extra_routes: list[RouteFactory] | None =
         cid = new_correlation_id()
         path = request.url.path
         try:
-            if not path.startswith(PUBLIC_PREFIXES):
+            if not path.startswith((*PUBLIC_PREFIXES, DELEGATE_PREFIX)):
                 key = _authenticate(ctx, request)
                 fault = await _inject_faults(ctx, rng, window, key.token)
                 if fault is not None:
@@ -139,6 +141,10 @@ async def _health(request: Request) -> Response:
 
 
 def _authenticate(ctx: SandboxContext, request: Request) -> Token:
+    if (request.headers.get("authorization") or "").startswith(SCHEME):
+        # A delegate writing a task's logs and test reports, with the token it registered with.
+        signer = delegate_token_of(ctx.state, ctx.account_id, request.headers["authorization"], ctx.clock())
+        return Token(f"delegate:{signer.identifier}", signer.identifier, "delegate", signer.org, signer.project)
     supplied = (
         request.headers.get("x-api-key")
         or request.headers.get("x-harness-token")

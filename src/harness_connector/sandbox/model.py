@@ -71,6 +71,9 @@ class StepRun(_Record):
     timeout: str = "10m"
     spec: dict[str, Any] = Field(default_factory=dict)
     output_variables: dict[str, str] = Field(default_factory=dict)
+    failure_strategies: list[Any] = Field(default_factory=list)  # the step's own `failureStrategies`
+    task_id: str | None = None  # the delegate task running this attempt, when a live delegate runs it
+    not_before: int | None = None  # a retry waits for its interval before it starts again
 
 
 class StageRun(_Record):
@@ -94,6 +97,7 @@ class StageRun(_Record):
     deployment_type: str | None = None  # Kubernetes, ...
     strategy: str | None = None  # Rolling, Canary, BlueGreen
     artifact: str | None = None  # image:tag
+    failure_strategies: list[Any] = Field(default_factory=list)
 
 
 class ExecutionRecord(_Record):
@@ -128,3 +132,4 @@ class ExecutionRecord(_Record):
     failure_types: list[str] = Field(default_factory=list)
     stages: list[StageRun] = Field(default_factory=list)
     aborted_by: str | None = None
+    failure_strategies: list[Any] = Field(default_factory=list)  # the pipeline's `failureStrategies`

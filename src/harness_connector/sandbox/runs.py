@@ -6,9 +6,11 @@ function from record to record. `refresh` and `commit` are the only places that 
 record and append the live log lines of the steps that started or finished in between, so logs stream while a run
 is in progress.
 
-Step simulation is deliberately small and kept in `_pick_delegate` and `_outcome`: a step takes a planned time
-derived from its id, needs a connected delegate matching its selectors, and fails only when its script says
-`exit N`. Real delegate execution replaces exactly those two functions.
+A step needs a connected delegate matching its selectors. On a live delegate (a delegate agent that registered
+through the delegate protocol), `Run` and `ShellScript` steps run for real: starting the step queues a delegate
+task, and the task's result, read back on every refresh, ends the step (or its timeout does). Other steps are
+simulated, small on purpose (`_outcome`): they take a planned time derived from their ids, and fail only when their
+script says `exit N`. A failed step then meets its failure strategy (retry, ignore, mark as success, abort).
 """
 
 from __future__ import annotations
@@ -17,17 +19,19 @@ import hashlib
 import re
 import secrets
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from harness_connector.domain.status import ExecutionStatus
-from harness_connector.sandbox import log_keys
+from harness_connector.sandbox import delegate_tasks, failure_strategies, log_keys
+from harness_connector.sandbox.delegate_tasks import TaskEnd
 from harness_connector.sandbox.envelopes import ApiError
 from harness_connector.sandbox.model import ExecutionRecord, StageRun, StepRun
 from harness_connector.sandbox.render import stage_groups, step_node_id, step_units
 from harness_connector.sandbox.state import SandboxState
+from harness_connector.sandbox.step_tasks import TASK_STEP_TYPES, end_step, task_payload
 
 __all__ = [
     "NO_DELEGATE",
@@ -47,6 +51,7 @@ __all__ = [
     "resolve_inputs",
     "resume",
     "retry_stages",
+    "settle",
     "start",
 ]
 
@@ -62,10 +67,15 @@ _EXIT = re.compile(r"(?m)^\s*exit\s+([1-9]\d*)\s*;?\s*$")
 
 @dataclass(frozen=True, slots=True)
 class Delegate:
-    """A connected delegate and the selectors it answers to (lower-cased: its tags, name and host names)."""
+    """A connected delegate and the selectors it answers to (lower-cased: its tags, name and host names). A live
+    delegate is a running delegate agent, which executes the steps it takes."""
 
     name: str
     selectors: frozenset[str]
+    live: bool = False
+
+
+_NO_DELEGATE_NEEDED = Delegate("", frozenset())
 
 
 def new_execution_id() -> str:
@@ -167,6 +177,7 @@ def plan_run(
         branch=_text(spec.get("branch")) or None, commit_sha=_text(spec.get("commitSha")) or None,
         pr_number=int(spec["number"]) if str(spec.get("number", "")).isdigit() else None,
         repo=_text(codebase.get("repoName")) or None, input_set_yaml=input_yaml, stages=stages,
+        failure_strategies=_list(pipeline.get("failureStrategies")),
     )  # fmt: skip
 
 
@@ -205,6 +216,7 @@ def _stage(raw: dict[str, Any], group: int | None, inherited: list[str]) -> Stag
         environment_id=_text(environment.get("environmentRef")) or None,
         infrastructure_id=_text(infrastructures[0].get("identifier")) or None,
         deployment_type=_text(spec.get("deploymentType")) or None,
+        failure_strategies=_list(raw.get("failureStrategies") or spec.get("failureStrategies")),
     )  # fmt: skip
 
 
@@ -232,6 +244,7 @@ def _step(raw: dict[str, Any], inherited: list[str]) -> StepRun:
         identifier=identifier, name=_text(raw.get("name")) or identifier, step_type=step_type, status=S.NOT_STARTED,
         timeout=_text(raw.get("timeout")) or ("1d" if step_type.endswith("Approval") else "10m"), spec=spec,
         delegate_selectors=selectors, has_reports=bool(spec.get("reports")),
+        failure_strategies=_list(raw.get("failureStrategies")),
     )  # fmt: skip
 
 
@@ -242,6 +255,10 @@ def _selectors(raw: dict[str, Any]) -> list[str]:
 
 def _map(value: Any) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
+
+
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
 
 
 def _text(value: Any) -> str:
@@ -285,9 +302,16 @@ def retry_stages(
 # ---- the clock -------------------------------------------------------------------------------------------
 
 
-def advance(record: ExecutionRecord, now_ms: int, *, delegates: Sequence[Delegate] = ()) -> ExecutionRecord:
+def advance(
+    record: ExecutionRecord,
+    now_ms: int,
+    *,
+    delegates: Sequence[Delegate] = (),
+    ends: Mapping[str, TaskEnd] | None = None,
+) -> ExecutionRecord:
     """The run as it stands at `now_ms`: steps start after their predecessors and finish after their planned
-    time; approvals wait; a failed stage ends the run once its parallel block is done. Pure."""
+    time, or when their delegate task's result is in `ends`; approvals wait; a failed step meets its failure
+    strategy; a failed stage ends the run once its parallel block is done. Pure."""
     if record.status.is_terminal or record.status is S.PAUSED:
         return record
     run = record.model_copy(deep=True)
@@ -298,7 +322,7 @@ def advance(record: ExecutionRecord, now_ms: int, *, delegates: Sequence[Delegat
             if stage.status is S.NOT_STARTED and not pausing:
                 stage.status, stage.start_ts = S.RUNNING, max(previous_end, run.start_ts)
             if stage.status is not S.NOT_STARTED and not stage.status.is_terminal:
-                _progress(run, stage, now_ms, delegates, pausing=pausing)
+                _progress(run, stage, now_ms, _Live(delegates, ends or {}), pausing=pausing)
         if any(not stage.status.is_terminal for stage in group):
             run.status = _live_status(run, pausing)
             return run
@@ -309,27 +333,37 @@ def advance(record: ExecutionRecord, now_ms: int, *, delegates: Sequence[Delegat
     return _finish(run, S.SUCCESS, previous_end, None)
 
 
-def _progress(run: ExecutionRecord, stage: StageRun, now: int, delegates: Sequence[Delegate], *, pausing: bool) -> None:
+@dataclass(frozen=True, slots=True)
+class _Live:
+    """What a refresh knows of the world outside the run: the connected delegates and the tasks' results."""
+
+    delegates: Sequence[Delegate]
+    ends: Mapping[str, TaskEnd]
+
+
+def _progress(run: ExecutionRecord, stage: StageRun, now: int, live: _Live, *, pausing: bool) -> None:
     at = stage.start_ts or run.start_ts
     for step in stage.steps:
-        if step.status is S.NOT_STARTED:
-            if pausing:
-                return
-            _start_step(run, stage, step, at, delegates)
-        if step.status is S.RUNNING:
-            end = (step.start_ts or at) + planned_ms(run, stage, step)
-            if end > now:
+        while True:  # a step may fail, retry and end again within one refresh
+            if step.status is S.NOT_STARTED:
+                if pausing:
+                    return
+                if step.not_before is not None and step.not_before > now:
+                    stage.status = S.RUNNING  # a retry waiting for its interval
+                    return
+                _start_step(run, stage, step, max(at, step.not_before or at), live.delegates)
+            if step.status is S.RUNNING and not _step_ended(run, stage, step, now, live):
                 stage.status = S.RUNNING
                 return
-            step.end_ts = end
-            step.status, step.failure_message, step.failure_types = _outcome(step)
-        if step.status is S.APPROVAL_WAITING:
-            deadline = (step.start_ts or at) + duration_ms(step.timeout)
-            if deadline > now:
-                stage.status = S.APPROVAL_WAITING
-                return
-            step.status, step.end_ts = S.EXPIRED, deadline
-            step.failure_message, step.failure_types = "Approval instance has expired", ["EXPIRED"]
+            if step.status is S.APPROVAL_WAITING:
+                deadline = (step.start_ts or at) + duration_ms(step.timeout)
+                if deadline > now:
+                    stage.status = S.APPROVAL_WAITING
+                    return
+                step.status, step.end_ts = S.EXPIRED, deadline
+                step.failure_message, step.failure_types = "Approval instance has expired", ["EXPIRED"]
+            if not (step.status.is_terminal and step.status not in _PASSES and _apply_strategy(run, stage, step)):
+                break
         if not step.status.is_terminal:  # other waits (intervention, input) hold the stage until someone acts
             stage.status = step.status
             return
@@ -341,8 +375,46 @@ def _progress(run: ExecutionRecord, stage: StageRun, now: int, delegates: Sequen
     stage.status, stage.end_ts = S.SUCCESS, at
 
 
+def _step_ended(run: ExecutionRecord, stage: StageRun, step: StepRun, now: int, live: _Live) -> bool:
+    """Whether a running step has ended by `now` (and, if so, how: its status, end and failure are set)."""
+    start = step.start_ts or stage.start_ts or run.start_ts
+    if step.task_id is not None:
+        end = live.ends.get(step.task_id)
+        return end_step(step, end, deadline_ms=start + duration_ms(step.timeout), now_ms=now)
+    end_ts = start + planned_ms(run, stage, step)
+    if end_ts > now:
+        return False
+    step.end_ts = end_ts
+    step.status, step.failure_message, step.failure_types = _outcome(step)
+    return True
+
+
+def _apply_strategy(run: ExecutionRecord, stage: StageRun, step: StepRun) -> bool:
+    """Carry out the failure strategy of a failed step; True when the step starts again (a retry)."""
+    if step.status is S.ABORTED:
+        return False  # an abort is not a failure to handle
+    levels = (step.failure_strategies, stage.failure_strategies, run.failure_strategies)
+    action = failure_strategies.choose(levels, step.failure_types, duration_ms)
+    if action.kind == "retry":
+        if step.retries < action.retry_count:
+            step.retries += 1
+            step.not_before = (step.end_ts or 0) + failure_strategies.retry_interval_ms(action, step.retries)
+            step.status, step.task_id, step.delegate = S.NOT_STARTED, None, None
+            return True
+        action = action.on_retry_failure or failure_strategies.FAIL
+    if action.kind == "ignore":
+        step.status = S.IGNORE_FAILED
+    elif action.kind == "mark_as_success":
+        step.status = S.SUCCESS
+    elif action.kind == "abort":
+        step.status = S.ABORTED
+        run.aborted_by = "failure strategy"
+    return False
+
+
 def _start_step(run: ExecutionRecord, stage: StageRun, step: StepRun, at: int, delegates: Sequence[Delegate]) -> None:
-    step.start_ts = at
+    step.start_ts, step.end_ts = at, None
+    step.failure_message, step.failure_types = None, []
     if step.step_type.endswith("Approval"):
         step.status = S.APPROVAL_WAITING
         return
@@ -351,17 +423,28 @@ def _start_step(run: ExecutionRecord, stage: StageRun, step: StepRun, at: int, d
         step.status, step.end_ts = S.FAILED, at
         step.failure_message, step.failure_types = NO_DELEGATE, ["DELEGATE_PROVISIONING"]
         return
-    step.status, step.delegate = S.RUNNING, chosen or None
+    step.status = S.RUNNING
+    if chosen.live:
+        # The delegate that acquires the task is named when its result arrives.
+        step.task_id = delegate_tasks.task_id_for(run.plan_execution_id, stage.identifier, step.identifier,
+                                                  step.retries + 1)  # fmt: skip
+    else:
+        step.delegate = chosen.name or None
 
 
-def _pick_delegate(stage: StageRun, step: StepRun, delegates: Sequence[Delegate]) -> str | None:
-    """The delegate that runs a step: a name, "" when none is needed, None when the selectors match none."""
+def _pick_delegate(stage: StageRun, step: StepRun, delegates: Sequence[Delegate]) -> Delegate | None:
+    """The delegate that runs a step (`_NO_DELEGATE_NEEDED` when none is needed), None when the selectors match
+    none. Steps a delegate agent can execute go to a live delegate first; other steps are simulated, on whichever
+    delegate matches."""
     wanted = {s.lower() for s in step.delegate_selectors}
-    if wanted:
-        return next((d.name for d in delegates if wanted <= d.selectors), None)
-    if step_units(stage, step) and delegates:
-        return delegates[0].name
-    return ""
+    runnable = step.step_type in TASK_STEP_TYPES
+    eligible = sorted((d for d in delegates if wanted <= d.selectors), key=lambda d: d.live != runnable)
+    if not wanted and not step_units(stage, step) and not (runnable and any(d.live for d in eligible)):
+        return _NO_DELEGATE_NEEDED
+    if not eligible:
+        return None if wanted else _NO_DELEGATE_NEEDED
+    chosen = eligible[0]
+    return chosen if runnable or not chosen.live else Delegate(chosen.name, chosen.selectors)
 
 
 def _outcome(step: StepRun) -> tuple[ExecutionStatus, str | None, list[str]]:
@@ -540,13 +623,52 @@ def _iso(ms: int | None) -> str:
     return when.strftime("%Y-%m-%dT%H:%M:%S.") + f"{when.microsecond // 1000:03d}Z"
 
 
-def commit(state: SandboxState, account_id: str, before: ExecutionRecord, after: ExecutionRecord) -> ExecutionRecord:
-    """Store `after` and the live log lines of what changed since `before`."""
+def _sync_tasks(
+    state: SandboxState, account_id: str, before: ExecutionRecord, after: ExecutionRecord, now: int
+) -> None:
+    """Queue the tasks of steps that started on a live delegate; cancel those of steps that ended without one."""
+    waiting = {step.task_id for stage in before.stages for step in stage.steps if step.task_id}
+    running: set[str] = set()
+    for stage in after.stages:
+        for step in stage.steps:
+            if step.task_id is None or step.status is not S.RUNNING:
+                continue
+            running.add(step.task_id)
+            if step.task_id in waiting:
+                continue
+            payload = task_payload(account_id, after, stage, step, log_key=_first_key(account_id, after, stage, step),
+                                   timeout_ms=duration_ms(step.timeout))  # fmt: skip
+            delegate_tasks.queue(
+                state, task_id=step.task_id, execution_id=after.plan_execution_id, scope=(after.org, after.project),
+                selectors=step.delegate_selectors, available_at=step.start_ts or now, payload=payload, now_ms=now,
+            )  # fmt: skip
+    delegate_tasks.cancel(state, waiting - running - set(delegate_tasks.ends_of(state, after.plan_execution_id)), now)
+
+
+def commit(
+    state: SandboxState, account_id: str, before: ExecutionRecord, after: ExecutionRecord, *, now_ms: int = 0
+) -> ExecutionRecord:
+    """Store `after`, the live log lines of what changed since `before`, and the delegate tasks it queued or
+    stopped waiting for."""
     with _LOCK:
         for key, lines in log_events(account_id, before, after):
             state.append_log_lines(key, lines)
+        _sync_tasks(state, account_id, before, after, now_ms or after.end_ts or after.start_ts)
         state.put_execution(after)
     return after
+
+
+def settle(
+    state: SandboxState,
+    account_id: str,
+    before: ExecutionRecord,
+    changed: ExecutionRecord,
+    now_ms: int,
+    delegates: Sequence[Delegate],
+) -> ExecutionRecord:
+    """After an interrupt or a decision changed a run, move it along to `now_ms` and store it."""
+    ends = delegate_tasks.ends_of(state, before.plan_execution_id)
+    return commit(state, account_id, before, advance(changed, now_ms, delegates=delegates, ends=ends), now_ms=now_ms)
 
 
 DelegatesOf = Callable[[str, str], Sequence[Delegate]]  # (org, project) -> the connected delegates it can use
@@ -572,5 +694,6 @@ def refresh(
         return record
     with _LOCK:
         current = state.get_execution(record.plan_execution_id) or record
-        after = advance(current, now_ms, delegates=delegates_of(current.org, current.project))
-        return commit(state, account_id, current, after) if after != current else current
+        ends = delegate_tasks.ends_of(state, current.plan_execution_id)
+        after = advance(current, now_ms, delegates=delegates_of(current.org, current.project), ends=ends)
+        return commit(state, account_id, current, after, now_ms=now_ms) if after != current else current

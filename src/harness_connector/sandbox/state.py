@@ -54,6 +54,14 @@ CREATE TABLE IF NOT EXISTS test_cases (
     failure_type TEXT, stdout TEXT, stderr TEXT
 );
 CREATE INDEX IF NOT EXISTS test_cases_by_build ON test_cases (org, project, pipeline, build_id, suite);
+CREATE TABLE IF NOT EXISTS delegate_tasks (
+    task_id TEXT PRIMARY KEY, execution_id TEXT NOT NULL, org TEXT NOT NULL, project TEXT NOT NULL,
+    selectors TEXT NOT NULL, status TEXT NOT NULL, delegate_id TEXT, delegate_name TEXT,
+    available_at INTEGER NOT NULL, payload TEXT NOT NULL, result TEXT, recorded_at INTEGER,
+    created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS delegate_tasks_by_status ON delegate_tasks (status, available_at);
+CREATE INDEX IF NOT EXISTS delegate_tasks_by_execution ON delegate_tasks (execution_id);
 """
 
 

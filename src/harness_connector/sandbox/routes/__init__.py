@@ -13,6 +13,7 @@ from harness_connector.sandbox.resources import KindSpec
 from harness_connector.sandbox.routes import (
     code,
     connectors,
+    delegate_agent,
     delegates,
     environments,
     executions,
@@ -56,5 +57,6 @@ ALL: list[Callable[..., list[BaseRoute]]] = [
     ti.routes,
     *(m.routes for m in _RESOURCE_MODULES),
     pipelines_v1.routes,
+    delegate_agent.routes,
 ]
 KINDS: tuple[KindSpec, ...] = tuple(spec for m in _RESOURCE_MODULES for spec in m.KINDS)

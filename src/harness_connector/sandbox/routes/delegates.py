@@ -49,7 +49,7 @@ from harness_connector.sandbox.routes._common import (
 )
 from harness_connector.sandbox.state import Entity
 
-__all__ = ["KINDS", "delegate_selectors", "eligible_delegate", "is_connected", "routes"]
+__all__ = ["KINDS", "delegate_id", "delegate_selectors", "eligible_delegate", "is_connected", "routes"]
 
 HEARTBEAT_WINDOW_MS = 5 * 60_000
 _IMAGE_LIFETIME_MS = 90 * 86_400_000
@@ -79,12 +79,19 @@ def _parse_delegate(draft: Draft) -> Parsed:
         "tokenName": merged.get("tokenName"),
         "delegateReplicas": merged.get("delegateReplicas"),
         "expiringAt": merged.get("expiringAt"),
+        # A delegate agent registered through the delegate protocol: it executes the steps it takes.
+        "agent": bool(merged.get("agent", False)),
     }
     return Parsed(identifier=name, doc=doc)
 
 
 def _uid(*parts: str) -> str:
     return hashlib.sha256("/".join(parts).encode()).hexdigest()[:22]
+
+
+def delegate_id(entity: Entity) -> str:
+    """The id a delegate agent is known by: stable for its name and scope, so it survives a re-registration."""
+    return _uid("delegate", entity.org, entity.project, entity.identifier)
 
 
 def _replicas(entity: Entity) -> list[dict[str, Any]]:

@@ -31,7 +31,7 @@ from harness_connector.sandbox.routes._common import (
 from harness_connector.sandbox.routes.delegates import delegate_selectors, is_connected
 from harness_connector.sandbox.routes.runtime_inputs import runtime_input_template
 
-__all__ = ["routes"]
+__all__ = ["delegates_of", "routes"]
 
 P = "/pipeline/api"
 _NON_TERMINAL = [s.value for s in ExecutionStatus if not s.is_terminal]
@@ -81,12 +81,16 @@ def _not_found(execution_id: str) -> ApiError:
     )
 
 
-def _delegates_of(ctx: SandboxContext) -> runs.DelegatesOf:
+def delegates_of(ctx: SandboxContext) -> runs.DelegatesOf:
     """The connected delegates a scope can use (its own, its org's, the account's), as the delegate routes judge."""
 
     def of(org: str, project: str) -> list[runs.Delegate]:
         return [
-            runs.Delegate(str(entity.doc.get("name") or entity.identifier), frozenset(delegate_selectors(entity)))
+            runs.Delegate(
+                str(entity.doc.get("name") or entity.identifier),
+                frozenset(delegate_selectors(entity)),
+                live=bool(entity.doc.get("agent")),
+            )
             for scope_org, scope_project in scope_chain(org, project)
             for entity in ctx.state.list_entities("delegate", org=scope_org, project=scope_project)
             if is_connected(ctx, entity)
@@ -99,7 +103,7 @@ def _load(ctx: SandboxContext, execution_id: str, org: str, project: str) -> Exe
     record = ctx.state.get_execution(execution_id)
     if record is None or (record.org, record.project) != (org, project):
         raise _not_found(execution_id)
-    return runs.refresh(ctx.state, ctx.account_id, record, ctx.clock(), _delegates_of(ctx))
+    return runs.refresh(ctx.state, ctx.account_id, record, ctx.clock(), delegates_of(ctx))
 
 
 async def list_executions(ctx: SandboxContext, request: Request) -> Response:
@@ -111,9 +115,9 @@ async def list_executions(ctx: SandboxContext, request: Request) -> Response:
         f"SELECT doc FROM executions WHERE org = ? AND project = ? AND status IN ({unfinished})",
         (org, project, *_NON_TERMINAL),
     )
-    delegates_of = _delegates_of(ctx)
+    connected = delegates_of(ctx)
     for (doc,) in rows:
-        runs.refresh(ctx.state, ctx.account_id, ExecutionRecord.model_validate_json(doc), ctx.clock(), delegates_of)
+        runs.refresh(ctx.state, ctx.account_id, ExecutionRecord.model_validate_json(doc), ctx.clock(), connected)
     where, params = _filters(ctx, request, body, org, project)
     total = int(ctx.state.query(f"SELECT COUNT(*) FROM executions WHERE {where}", params)[0][0])
     order = _order(request.query_params.get("sort"))
@@ -243,7 +247,7 @@ async def execution_node(ctx: SandboxContext, request: Request) -> Response:
     for candidate in _by_node_id(ctx, node_id):
         if project and (candidate.org, candidate.project) != (org, project):
             continue
-        record = runs.refresh(ctx.state, ctx.account_id, candidate, ctx.clock(), _delegates_of(ctx))
+        record = runs.refresh(ctx.state, ctx.account_id, candidate, ctx.clock(), delegates_of(ctx))
         node = render.execution_graph(record, ctx.account_id, full=True)["nodeMap"].get(node_id)
         if node is not None:
             return ok(node)
@@ -326,7 +330,7 @@ def _start(
         record.stages = runs.retry_stages(retry_of, record.stages, retry_from or [], run_all)
         record.retry_of = retry_of.plan_execution_id
         record.root_execution_id = retry_of.root_execution_id or retry_of.plan_execution_id
-    return runs.start(ctx.state, ctx.account_id, record, now, _delegates_of(ctx))
+    return runs.start(ctx.state, ctx.account_id, record, now, delegates_of(ctx))
 
 
 def _yaml_doc(text: str) -> Any:
@@ -424,10 +428,10 @@ async def interrupt(ctx: SandboxContext, request: Request) -> Response:
     before = _load(ctx, request.path_params["planExecutionId"], org, project)
     now = ctx.clock()
     after, name = runs.interrupt(before, kind, now, actor_of(ctx, request).name)
-    delegates = _delegates_of(ctx)(org, project)
+    delegates = delegates_of(ctx)(org, project)
     if name == "Resume":
         after = runs.resume(after, now, delegates)
-    runs.commit(ctx.state, ctx.account_id, before, runs.advance(after, now, delegates=delegates))
+    runs.settle(ctx.state, ctx.account_id, before, after, now, delegates)
     eid = before.plan_execution_id
     return ok({"id": render.node_uid(eid, "interrupt", str(now)), "type": name, "planExecutionId": eid})
 
@@ -491,7 +495,7 @@ async def approval_activity(ctx: SandboxContext, request: Request) -> Response:
     if action not in ("APPROVE", "REJECT"):
         raise ApiError("INVALID_REQUEST", "action: must be APPROVE or REJECT")
     for candidate in _by_node_id(ctx, approval_id):
-        before = runs.refresh(ctx.state, ctx.account_id, candidate, ctx.clock(), _delegates_of(ctx))
+        before = runs.refresh(ctx.state, ctx.account_id, candidate, ctx.clock(), delegates_of(ctx))
         if not any(uid == approval_id for _, _, uid in _approvals(before)):
             continue
         actor, now = actor_of(ctx, request), ctx.clock()
@@ -500,8 +504,8 @@ async def approval_activity(ctx: SandboxContext, request: Request) -> Response:
         by = actor.name
         decided = runs.decide_approval(before, approval_id, approve=action == "APPROVE", by=by,
                                        comments=str(body.get("comments") or ""), now_ms=now)  # fmt: skip
-        delegates = _delegates_of(ctx)(before.org, before.project)
-        after = runs.commit(ctx.state, ctx.account_id, before, runs.advance(decided, now, delegates=delegates))
+        delegates = delegates_of(ctx)(before.org, before.project)
+        after = runs.settle(ctx.state, ctx.account_id, before, decided, now, delegates)
         step = next(step for _, step, uid in _approvals(after) if uid == approval_id)
         return ok({"id": approval_id, "type": step.step_type, "status": _APPROVAL_STATUS.get(step.status, "FAILED"),
                    "deadline": _deadline(step), "details": _approval_details(step), "createdAt": step.start_ts,

@@ -61,6 +61,7 @@ def routes(ctx: SandboxContext) -> list[BaseRoute]:
             route(ctx, f"{prefix}/blob", "GET", blob),
             route(ctx, f"{prefix}/blob/download", "POST", download),
             route(ctx, f"{prefix}/blob/download", "GET", download),
+            route(ctx, f"{prefix}/stream", "POST", stream),
         ]
 
     async def storage(request: Request) -> Response:
@@ -85,6 +86,36 @@ async def token(ctx: SandboxContext, request: Request) -> Response:
     value = secrets.token_urlsafe(32)
     ctx.state.add_token(Token(value, "log-service", "log"))
     return PlainTextResponse(value)
+
+
+_LEVELS = {"INFO", "WARN", "ERROR", "DEBUG"}
+_MAX_LINE = 64 * 1024
+
+
+async def stream(ctx: SandboxContext, request: Request) -> Response:
+    """Lines a running step writes to its key, as a JSON array of `{level, out, time}`: they are appended to the
+    key's live log, which `blob` serves while the step still runs."""
+    _account(request)
+    key = request.query_params.get("key")
+    if not key:
+        raise ApiError("INVALID_REQUEST", "no key exists in the URL")
+    try:
+        lines = json.loads(await request.body())
+    except ValueError:
+        raise ApiError("INVALID_REQUEST", "the body must be a JSON array of log lines") from None
+    if not isinstance(lines, list) or not all(isinstance(line, dict) for line in lines):
+        raise ApiError("INVALID_REQUEST", "the body must be a JSON array of {level, out, time} objects")
+    rows = [
+        (
+            str(line.get("level") or "INFO").upper() if str(line.get("level") or "").upper() in _LEVELS else "INFO",
+            str(line.get("time") or ""),
+            str(line.get("out") or "")[:_MAX_LINE],
+        )
+        for line in lines
+    ]
+    if rows:
+        ctx.state.append_log_lines(_standard_key(ctx, key), rows)
+    return PlainTextResponse("", status_code=200)
 
 
 async def blob(ctx: SandboxContext, request: Request) -> Response:
