@@ -334,3 +334,21 @@ def test_the_long_poll_answers_as_soon_as_a_task_is_queued(
     started = time.monotonic()
     assert agent.events(wait=0.6) == []
     assert time.monotonic() - started >= 0.5
+
+
+def test_the_payload_resolves_pipeline_variables_and_run_ids_and_keeps_unknown_expressions(
+    sandbox_server: Any, new_agent: Callable[[str], Agent]
+) -> None:
+    agent = new_agent(token_value(sandbox_server))
+    agent.register()
+    text = pipeline(
+        "bridge",
+        shell_step("trigger", "'run <+pipeline.variables.profile> #<+pipeline.sequenceId> <+secrets.getValue(\"x\")>'"),
+    )
+    text = text.replace(
+        "  stages:\n", "  variables:\n    - name: profile\n      type: String\n      value: smoke\n  stages:\n", 1
+    )
+    run(sandbox_server, "bridge", text)
+    (event,) = agent.events()
+    payload = agent.acquire(event["delegateTaskId"]).json()["resource"]
+    assert payload["script"] == 'run smoke #1 <+secrets.getValue("x")>'

@@ -90,7 +90,10 @@ def open_embedded(path: Path) -> EmbeddedSandbox:
     if keys is None or scenario is None:
         state.close()
         raise RuntimeError(f"{path} holds no sandbox scenario; run `harness-connector sandbox --reset`")
-    anchor = int(scenario["anchor_ms"])
+    # The clock resumes after the latest thing that happened, so runs started before a restart never end before
+    # they began.
+    latest = state.query("SELECT max(max(start_ts, coalesce(end_ts, 0))) FROM executions")[0][0]
+    anchor = max(int(scenario["anchor_ms"]), int(latest or 0))
     offset = max(0, int(time.time() * 1000) - anchor)
 
     def clock() -> int:

@@ -133,3 +133,4 @@ class ExecutionRecord(_Record):
     stages: list[StageRun] = Field(default_factory=list)
     aborted_by: str | None = None
     failure_strategies: list[Any] = Field(default_factory=list)  # the pipeline's `failureStrategies`
+    variables: dict[str, str] = Field(default_factory=dict)  # the pipeline's variables, inputs resolved

@@ -177,7 +177,7 @@ def plan_run(
         branch=_text(spec.get("branch")) or None, commit_sha=_text(spec.get("commitSha")) or None,
         pr_number=int(spec["number"]) if str(spec.get("number", "")).isdigit() else None,
         repo=_text(codebase.get("repoName")) or None, input_set_yaml=input_yaml, stages=stages,
-        failure_strategies=_list(pipeline.get("failureStrategies")),
+        failure_strategies=_list(pipeline.get("failureStrategies")), variables=_variables(pipeline),
     )  # fmt: skip
 
 
@@ -255,6 +255,11 @@ def _selectors(raw: dict[str, Any]) -> list[str]:
 
 def _map(value: Any) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
+
+
+def _variables(pipeline: dict[str, Any]) -> dict[str, str]:
+    items = _list(pipeline.get("variables"))
+    return {_text(v.get("name")): _text(v.get("value")) for v in items if isinstance(v, dict) and v.get("name")}
 
 
 def _list(value: Any) -> list[Any]:

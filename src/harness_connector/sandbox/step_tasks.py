@@ -7,6 +7,7 @@ environment, the shell variables to export as output variables, the report globs
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from harness_connector.domain.status import ExecutionStatus
@@ -18,6 +19,7 @@ __all__ = ["TASK_STEP_TYPES", "end_step", "task_payload"]
 S = ExecutionStatus
 TASK_STEP_TYPES = {"ShellScript": "SHELL_SCRIPT", "Run": "CI_RUN"}
 _SHELL_FAILED = "Shell Script execution failed. Please check execution logs."
+_EXPRESSION = re.compile(r"<\+\s*([A-Za-z0-9_.]+)\s*>")
 
 
 def _map(value: Any) -> dict[str, Any]:
@@ -49,6 +51,29 @@ def output_names(step: StepRun) -> dict[str, str]:
     return names
 
 
+def _resolver(run: ExecutionRecord, stage: StageRun, step: StepRun) -> Any:
+    """Replaces the expressions a delegate cannot resolve itself: the pipeline's variables and the run's ids. An
+    unknown expression is left as written, as Harness leaves an unresolvable one."""
+    known = {
+        "pipeline.identifier": run.pipeline_id,
+        "pipeline.name": run.pipeline_name,
+        "pipeline.sequenceId": str(run.run_sequence),
+        "pipeline.executionId": run.plan_execution_id,
+        "stage.identifier": stage.identifier,
+        "stage.name": stage.name,
+        "step.identifier": step.identifier,
+        "step.name": step.name,
+        "codebase.branch": run.branch or "",
+        "codebase.commitSha": run.commit_sha or "",
+        **{f"pipeline.variables.{name}": value for name, value in run.variables.items()},
+    }
+
+    def resolve(text: str) -> str:
+        return _EXPRESSION.sub(lambda m: known.get(m.group(1), m.group(0)), text)
+
+    return resolve
+
+
 def _report_paths(step: StepRun) -> list[str]:
     reports = _map(step.spec.get("reports"))
     paths = _map(reports.get("spec")).get("paths") or []
@@ -59,6 +84,7 @@ def task_payload(
     account_id: str, run: ExecutionRecord, stage: StageRun, step: StepRun, *, log_key: str, timeout_ms: int
 ) -> dict[str, Any]:
     """The task a delegate acquires for this attempt of the step, in the protocol's field names."""
+    resolve = _resolver(run, stage, step)
     return {
         "delegateTaskId": step.task_id,
         "taskType": TASK_STEP_TYPES[step.step_type],
@@ -71,9 +97,9 @@ def task_payload(
         "stageIdentifier": stage.identifier,
         "stepIdentifier": step.identifier,
         "stepName": step.name,
-        "script": _script(step),
+        "script": resolve(_script(step)),
         "shell": str(step.spec.get("shell") or "Bash"),
-        "environment": _environment(step),
+        "environment": {name: resolve(value) for name, value in _environment(step).items()},
         "outputVariables": sorted(set(output_names(step).values())),
         "reportPaths": _report_paths(step),
         "timeoutMs": timeout_ms,
