@@ -4,7 +4,20 @@ from __future__ import annotations
 
 import typer
 
-from harness_connector.cli import call, describe, flaky, ingest, investigate, quarantine, sandbox, serve, sync, url
+from harness_connector.cli import (
+    call,
+    describe,
+    flaky,
+    ingest,
+    investigate,
+    quarantine,
+    sandbox,
+    serve,
+    sync,
+    test_agent,
+    tests_run,
+    url,
+)
 
 app = typer.Typer(
     name="harness-connector",
@@ -13,7 +26,20 @@ app = typer.Typer(
     add_completion=False,
 )
 
-for _module in (serve, call, sandbox, sync, ingest, investigate, flaky, quarantine, describe, url):
+for _module in (
+    serve,
+    call,
+    sandbox,
+    sync,
+    ingest,
+    investigate,
+    flaky,
+    quarantine,
+    describe,
+    url,
+    test_agent,
+    tests_run,
+):
     _module.register(app)
 
 
