@@ -6,6 +6,7 @@ import typer
 
 from harness_connector.cli import (
     call,
+    delegate,
     describe,
     flaky,
     ingest,
@@ -37,6 +38,7 @@ for _module in (
     quarantine,
     describe,
     url,
+    delegate,
     test_agent,
     tests_run,
 ):
