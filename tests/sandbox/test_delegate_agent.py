@@ -352,3 +352,25 @@ def test_the_payload_resolves_pipeline_variables_and_run_ids_and_keeps_unknown_e
     (event,) = agent.events()
     payload = agent.acquire(event["delegateTaskId"]).json()["resource"]
     assert payload["script"] == 'run smoke #1 <+secrets.getValue("x")>'
+
+
+def strategy(errors: str, action: str) -> str:
+    return f"""                  failureStrategies:
+                    - onFailure:
+                        errors: [{errors}]
+                        action:
+                          type: {action}
+"""
+
+
+def test_mark_as_success_and_abort_strategies_decide_how_the_run_goes_on(sandbox_server: Any) -> None:
+    # No delegate is connected: both steps fail to find one, and their strategies take over.
+    steps_yaml = shell_step("optional", "echo go", strategy("DelegateProvisioning", "MarkAsSuccess"))
+    steps_yaml += shell_step("required", "echo go", strategy("AllErrors", "Abort"))
+    steps_yaml += shell_step("never", "echo go")
+    execution_id = run(sandbox_server, "bridge", pipeline("bridge", steps_yaml))
+    graph = steps(sandbox_server, execution_id)
+    assert graph["optional"]["status"] == "Success"
+    assert graph["required"]["status"] == "Aborted"
+    assert "never" not in graph or graph["never"]["status"] == "NotStarted"
+    assert graph["__run__"]["status"] == "Aborted"
