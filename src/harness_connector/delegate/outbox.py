@@ -16,13 +16,14 @@ import json
 import logging
 import os
 import re
-import tempfile
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from harness_connector.delegate.files import write_atomically
 
 __all__ = ["Outbox", "PendingDelivery", "safe_name"]
 
@@ -142,16 +143,7 @@ class Outbox:
         data = json.dumps(pending.to_json(), separators=(",", ":")).encode("utf-8")
         target = self._path(pending.task_id)
         with self._lock:
-            handle, temporary = tempfile.mkstemp(dir=self.directory, prefix=f".{target.stem}.", suffix=".tmp")
-            try:
-                with os.fdopen(handle, "wb") as out:
-                    out.write(data)
-                    out.flush()
-                    os.fsync(out.fileno())
-                os.replace(temporary, target)
-            except BaseException:
-                Path(temporary).unlink(missing_ok=True)
-                raise
+            write_atomically(target, data)
             _fsync_directory(self.directory)
             self._index[target.stem] = (pending.finished_ns, pending.task_id)
             self._changed.notify_all()

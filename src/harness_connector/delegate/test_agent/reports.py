@@ -17,7 +17,8 @@ from typing import Any
 
 from lxml import etree
 
-from harness_connector.delegate.test_agent.store import Summary, write_atomically
+from harness_connector.delegate.files import write_atomically
+from harness_connector.delegate.test_agent.store import Summary
 from harness_connector.domain.history import TestOutcome, TestResult
 from harness_connector.junit import JUnitContext, JUnitError, find_report_files, parse_file
 

@@ -20,13 +20,14 @@ import fcntl
 import json
 import os
 import re
-import tempfile
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from harness_connector.delegate.files import write_atomically
 
 __all__ = [
     "ExecutionRecord",
@@ -37,7 +38,6 @@ __all__ = [
     "WorkdirInUse",
     "is_execution_id",
     "new_execution_id",
-    "write_atomically",
 ]
 
 RunState = Literal["Queued", "Inprogress", "Completed"]
@@ -151,17 +151,3 @@ class ExecutionStore:
                 record = self.load(folder.name)
                 if record is not None:
                     yield record
-
-
-def write_atomically(path: Path, data: bytes) -> None:
-    """Write `data` to `path` so that readers see the old content or the new, never a part."""
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "wb") as out:
-            out.write(data)
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
