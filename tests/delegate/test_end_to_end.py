@@ -182,6 +182,26 @@ class Bridge:
         return next(n for n in data["executionGraph"]["nodeMap"].values() if n["identifier"] == identifier)
 
 
+def _step_processes(workdir: Path) -> set[int]:
+    """The pids of the processes running a step of the delegate working in `workdir` (known by their workspace)."""
+    marker = f"HARNESS_WORKSPACE={workdir}/".encode()
+    found = set()
+    for entry in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            if any(item.startswith(marker) for item in Path(f"/proc/{entry}/environ").read_bytes().split(b"\0")):
+                found.add(int(entry))
+        except OSError:
+            continue
+    return found
+
+
+def _running(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
 def _healthy(base_url: str) -> bool:
     try:
         with httpx2.Client(timeout=2) as http:
@@ -269,8 +289,14 @@ def test_killing_and_restarting_the_delegate_then_the_sandbox_mid_run_loses_no_r
         lambda: bridge.step(bridge.execution(first), "run_tests")["status"] == "Running",
     )
     time.sleep(1.5)
-    bridge.processes["delegate"].stop(signal.SIGKILL)  # the task dies with it
-    bridge.processes["delegate"].start()  # registers again without the task: it is queued again and re-run
+    step_processes = _step_processes(bridge.tmp / "work")
+    assert step_processes, "the step's processes were not found"
+    bridge.processes["delegate"].stop(signal.SIGKILL)  # the task dies with it; its step's processes outlive it
+    assert any(_running(pid) for pid in step_processes)
+    bridge.processes["delegate"].start()  # ends them, registers again without the task: it is queued again, re-run
+    delegate_log = bridge.processes["delegate"].output
+    _wait("the lost step's processes to be ended", lambda: "were still running and were ended" in delegate_log())
+    assert not any(_running(pid) for pid in step_processes)
     result = bridge.finished(first)
     assert result["pipelineExecutionSummary"]["status"] == "Success"
     log = bridge.step_log(bridge.step(result, "run_tests"))

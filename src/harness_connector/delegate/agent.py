@@ -39,6 +39,7 @@ from harness_connector.delegate.manager_api import ManagerApi, Registration, is_
 from harness_connector.delegate.outbox import Outbox
 from harness_connector.delegate.protocol import TaskEvent
 from harness_connector.delegate.task_env import base_environment
+from harness_connector.delegate.tasks import end_leftover_tasks
 from harness_connector.delegate.wire import WireClient, WireError, WireUnavailable
 from harness_connector.errors import ConfigError
 
@@ -104,6 +105,17 @@ def _health_server(config: AgentConfig, status: Callable[[], dict[str, Any]]) ->
         ) from exc
 
 
+def _end_leftovers(config: AgentConfig) -> None:
+    """Before taking tasks: a delegate killed mid-task left its steps' processes running; end them."""
+    for leftover in end_leftover_tasks(config.workdir, keep_workspaces=config.keep_workspaces):
+        _log.warning(
+            "task %s was running when this delegate last stopped without notice; %d of its processes were still "
+            "running and were ended",
+            leftover.task_id,
+            leftover.processes_ended,
+        )
+
+
 class Agent:
     """One delegate process. `run` blocks until the delegate stopped and returns the exit code."""
 
@@ -117,6 +129,7 @@ class Agent:
         self.config = config
         self._state_lock = _lock_state_dir(config.state_dir)
         config.workdir.mkdir(parents=True, exist_ok=True)
+        _end_leftovers(config)
         credentials = DelegateCredentials(config.account_id, config.token)
         self._wire = wire or (
             lambda timeout_s: WireClient(config.manager_url, headers=credentials.headers, timeout_s=timeout_s)

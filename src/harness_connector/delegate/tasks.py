@@ -10,7 +10,7 @@ log view tint what the step wrote to stderr without mistaking it for a delegate 
 
 from __future__ import annotations
 
-import contextlib
+import json
 import os
 import shutil
 import signal
@@ -22,16 +22,30 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 
+from harness_connector.delegate.files import write_atomically
 from harness_connector.delegate.outbox import safe_name
+from harness_connector.delegate.process_groups import end_marked_group, process_start_time, signal_group
 from harness_connector.delegate.protocol import TaskPayload, TaskStatus
 from harness_connector.delegate.task_env import read_outputs, task_environment, valid_env_name, wrap_script
 from harness_connector.delegate.task_logs import MAX_LINE_BYTES, LogLevel, cut_line
 
-__all__ = ["SHELL_SCRIPT_FAILED", "TaskOutcome", "TaskProcess", "failure_message", "task_paths"]
+__all__ = [
+    "SHELL_SCRIPT_FAILED",
+    "LeftoverTask",
+    "TaskOutcome",
+    "TaskProcess",
+    "end_leftover_tasks",
+    "failure_message",
+    "task_paths",
+]
 
 SHELL_SCRIPT_FAILED = "Shell Script execution failed. Please check execution logs."
 _SHELLS = {"bash": "bash", "sh": "sh"}
 _READER_JOIN_S = 5.0
+# In a task's control directory while its script runs: which task, which process group, which delegate process.
+_PROCESS_RECORD = "process.json"
+# Every step process carries it (`task_environment` sets it last), so leftovers are known by it.
+_TASK_MARKER = "HARNESS_TASK_ID"
 
 LogSink = Callable[[LogLevel, str], None]
 
@@ -78,9 +92,77 @@ def _pump(stream: IO[bytes], level: LogLevel, log: LogSink) -> None:
             log(level, cut_line(raw))
 
 
-def _signal_group(pgid: int, signum: signal.Signals) -> None:
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(pgid, signum)
+@dataclass(frozen=True, slots=True)
+class LeftoverTask:
+    """A task an earlier delegate process was running when it was killed, and how many of its processes it left."""
+
+    task_id: str
+    processes_ended: int
+
+
+@dataclass(frozen=True, slots=True)
+class _ProcessRecord:
+    task_id: str
+    pgid: int
+    owner: int
+    owner_started: int | None
+
+
+def _write_process_record(control: Path, task_id: str, pgid: int) -> None:
+    owner = os.getpid()
+    record = {"taskId": task_id, "pgid": pgid, "owner": owner, "ownerStarted": process_start_time(owner)}
+    write_atomically(control / _PROCESS_RECORD, json.dumps(record).encode())
+
+
+def _read_process_record(path: Path) -> _ProcessRecord | None:
+    try:
+        raw = json.loads(path.read_bytes())
+    except (OSError, ValueError):
+        return None
+    if not isinstance(raw, dict):
+        return None
+    task_id, pgid, owner, owner_started = (raw.get(name) for name in ("taskId", "pgid", "owner", "ownerStarted"))
+    if not isinstance(task_id, str) or not isinstance(pgid, int) or not isinstance(owner, int):
+        return None
+    return _ProcessRecord(task_id, pgid, owner, owner_started if isinstance(owner_started, int) else None)
+
+
+def _owner_alive(record: _ProcessRecord) -> bool:
+    """Whether the delegate process that ran the task still runs (then the task is its business, not ours)."""
+    started = process_start_time(record.owner)
+    if started is not None and record.owner_started is not None:
+        return started == record.owner_started  # a different start time: the pid was reused
+    try:
+        os.kill(record.owner, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def end_leftover_tasks(workdir: Path, *, keep_workspaces: bool) -> list[LeftoverTask]:
+    """End what the tasks of a killed earlier delegate process left running, and clear their directories.
+
+    A task's control directory outlives its run only when the delegate died during it. The manager queues such a
+    task again, and it must not meet its first attempt still writing to the workspace. Tasks whose delegate
+    process is alive (another delegate sharing this work directory) are left alone.
+    """
+    try:
+        controls = sorted((workdir / ".control").iterdir())
+    except OSError:
+        return []
+    found: list[LeftoverTask] = []
+    for control in controls:
+        record = _read_process_record(control / _PROCESS_RECORD)
+        if record is None or _owner_alive(record):
+            continue
+        ended = end_marked_group(record.pgid, _TASK_MARKER, record.task_id)
+        shutil.rmtree(control, ignore_errors=True)
+        if not keep_workspaces:
+            shutil.rmtree(workdir / control.name, ignore_errors=True)
+        found.append(LeftoverTask(record.task_id, ended))
+    return found
 
 
 def _has_exited(pid: int) -> bool:
@@ -124,7 +206,7 @@ class TaskProcess:
     def kill_now(self) -> None:
         """KILL the script's process group at once, from a signal handler: no lock, no waiting."""
         if self._pid is not None:
-            _signal_group(self._pid, signal.SIGKILL)
+            signal_group(self._pid, signal.SIGKILL)
 
     def run(self) -> TaskOutcome:
         """Prepare the workspace, run the script, and say how it ended."""
@@ -149,9 +231,20 @@ class TaskProcess:
             return self._error(started, f"cannot start the step's {shell}: {exc}")
         self._pid = process.pid
         try:
+            self._record_process(process.pid)
             return self._supervise(process, started)
         finally:
             shutil.rmtree(self.control, ignore_errors=True)
+
+    def _record_process(self, pgid: int) -> None:
+        """Say which group runs the task, so a delegate started after this one was killed can end it."""
+        try:
+            _write_process_record(self.control, self.payload.delegate_task_id, pgid)
+        except OSError as exc:
+            self._warn(
+                f"the task's process record could not be written ({exc}); if the delegate is killed now, "
+                "the step's processes are not ended by its next start"
+            )
 
     def _warn(self, text: str) -> None:
         self._log("WARN", text)
@@ -182,7 +275,7 @@ class TaskProcess:
         if ending is not None:
             self._terminate(process.pid)
         # Whatever the step left running in its group goes with it, before the leader is reaped.
-        _signal_group(process.pid, signal.SIGKILL)
+        signal_group(process.pid, signal.SIGKILL)
         returncode = process.wait()
         for reader in readers:
             reader.join(_READER_JOIN_S)
@@ -210,11 +303,11 @@ class TaskProcess:
 
     def _terminate(self, pgid: int) -> None:
         """TERM the group, give the script `kill_grace_s` to end, then KILL the group."""
-        _signal_group(pgid, signal.SIGTERM)
+        signal_group(pgid, signal.SIGTERM)
         deadline = time.monotonic() + self._kill_grace_s
         while not _has_exited(pgid) and time.monotonic() < deadline:
             time.sleep(self._poll_s)
-        _signal_group(pgid, signal.SIGKILL)
+        signal_group(pgid, signal.SIGKILL)
 
     def _error(self, started: int, message: str) -> TaskOutcome:
         self._log("ERROR", message)

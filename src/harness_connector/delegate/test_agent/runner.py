@@ -8,8 +8,6 @@ blocks on a full pipe however much it prints.
 
 from __future__ import annotations
 
-import contextlib
-import os
 import signal
 import subprocess
 import threading
@@ -18,6 +16,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from harness_connector.delegate.process_groups import end_marked_group, signal_group
 from harness_connector.delegate.test_agent.profiles import Profile
 
 __all__ = ["RunOutcome", "end_orphans", "log_tail", "run_command"]
@@ -81,7 +80,7 @@ def run_command(
                 _end_group(process)
                 break
     # A run may leave background processes behind (a server it started, a browser); they go with it.
-    _signal_group(process.pid, signal.SIGKILL)
+    signal_group(process.pid, signal.SIGKILL)
     code = process.returncode
     if code is not None and code < 0:
         return RunOutcome(signal_name=_signal_name(-code), timed_out=timed_out, aborted=aborted)
@@ -90,17 +89,12 @@ def run_command(
 
 def _end_group(process: subprocess.Popen[bytes]) -> None:
     """SIGTERM to the whole group, then SIGKILL if it is still there after the grace period."""
-    _signal_group(process.pid, signal.SIGTERM)
+    signal_group(process.pid, signal.SIGTERM)
     try:
         process.wait(timeout=_TERM_GRACE_S)
     except subprocess.TimeoutExpired:
-        _signal_group(process.pid, signal.SIGKILL)
+        signal_group(process.pid, signal.SIGKILL)
         process.wait()
-
-
-def _signal_group(pgid: int, sig: signal.Signals) -> None:
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(pgid, sig)
 
 
 def _signal_name(number: int) -> str:
@@ -113,28 +107,11 @@ def _signal_name(number: int) -> str:
 def end_orphans(execution_id: str, pgid: int | None) -> int:
     """Kill what is left of a run an earlier agent process started; the number of processes signalled.
 
-    A process counts only if it is in the run's process group *and* carries the run's `AVO_EXECUTION_ID` in its
-    environment, so a recycled pid never gets an unrelated process killed. Without /proc (not Linux) nothing is
-    found.
+    Only the processes of the run's group that carry its `AVO_EXECUTION_ID` are ended (see `process_groups`).
     """
     if pgid is None:
         return 0
-    marker = f"{_MARKER}={execution_id}".encode()
-    killed = 0
-    try:
-        entries = [entry for entry in os.listdir("/proc") if entry.isdigit()]
-    except OSError:
-        return 0
-    for entry in entries:
-        pid = int(entry)
-        try:
-            if os.getpgid(pid) != pgid or marker not in Path(f"/proc/{pid}/environ").read_bytes().split(b"\0"):
-                continue
-            os.kill(pid, signal.SIGKILL)
-            killed += 1
-        except (OSError, ValueError):
-            continue
-    return killed
+    return end_marked_group(pgid, _MARKER, execution_id)
 
 
 def log_tail(log_path: Path, *, max_chars: int = 600) -> str:
