@@ -215,6 +215,9 @@ def test_a_registered_agent_takes_a_step_streams_its_log_and_its_result_ends_the
         query = {"accountID": sandbox_server.keys.account_id, "key": payload["logKey"]}
         log = http.get("/log-service/blob", params=query, headers={"x-api-key": sandbox_server.keys.admin_pat})
     assert "42 tests passed" in log.text
+    # Only what the delegate streamed, and the step's header: no script lines made up for a step it ran.
+    assert "+ echo go" not in log.text and "\"go\"" not in log.text
+    assert "Command completed with ExitCode" not in log.text
 
 
 def test_no_live_delegate_with_the_selectors_fails_the_step_with_delegate_provisioning(

@@ -289,3 +289,20 @@ async def test_a_token_limited_to_one_project_cannot_write_anywhere_else(sandbox
         await client.call(connector, "create", {**SCOPE, "body": _connector([])})
         with pytest.raises(HarnessPermissionError):
             await client.call(connector, "create", {**SCOPE, "body": body})
+
+
+@pytest.mark.anyio
+async def test_a_simulated_connected_delegate_keeps_heartbeating_as_the_clock_moves_on(
+    sandbox_server: Any, sandbox_clock: Any
+) -> None:
+    now = sandbox_clock.now_ms
+    ctx = sandbox_server.ctx
+    create_resource(ctx, "delegate", body={"name": "sim", "tags": ["k8s"], "connected": True, "lastHeartBeat": now})
+    create_resource(ctx, "delegate", body={"name": "quiet", "tags": ["k8s"], "lastHeartBeat": now})
+    sandbox_clock.now_ms += 60 * MINUTE_MS  # an hour on: stored heartbeats alone would be stale by now
+    async with harness_client(sandbox_server) as client:
+        listed = await client.call(get_resource_type("delegate"), "list", {})
+    by_name = {d["name"]: d for d in listed}
+    assert by_name["sim"]["connected"] is True and by_name["quiet"]["connected"] is False
+    assert sandbox_clock.now_ms - by_name["sim"]["lastHeartBeat"] < MINUTE_MS
+    assert sandbox_clock.now_ms - by_name["sim"]["delegateReplicas"][0]["lastHeartbeat"] < MINUTE_MS

@@ -601,6 +601,8 @@ def _start_lines(step: StepRun) -> list[tuple[str, str, str]]:
     if step.step_type.endswith("Approval"):
         return [("INFO", at, f"Approval step {step.name} is waiting for approval")]
     lines = [("INFO", at, f"Executing step {step.name} ({step.step_type})")]
+    if step.task_id is not None:
+        return lines  # a delegate agent runs it: the script's lines are the ones it streams, not made-up ones
     if step.delegate:
         lines.append(("INFO", at, f"Task assigned to delegate {step.delegate}"))
     for command in _script(step).splitlines():
@@ -617,7 +619,8 @@ def _end_lines(step: StepRun) -> list[tuple[str, str, str]]:
         verdict = "approved" if step.status is S.SUCCESS else "rejected"
         return [("INFO", at, f"Approval {verdict} by {step.output_variables.get('approvedBy', '')}")]
     if step.status is S.SUCCESS:
-        return [("INFO", at, "Command completed with ExitCode (0)")]
+        # A delegate agent logs how its task ended; the simulated delegates' steps get Harness's closing line.
+        return [] if step.task_id is not None else [("INFO", at, "Command completed with ExitCode (0)")]
     if step.status is S.ABORTED:
         return [("WARN", at, "Step was aborted")]
     return [("ERROR", at, (step.failure_message or step.status.value).strip())]

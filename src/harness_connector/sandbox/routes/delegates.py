@@ -4,7 +4,9 @@ Delegates have no create endpoint: the scenario (or a test) registers them with 
 "delegate", body={name, type, tags[], connected, lastHeartBeat, version, hostName, description, autoUpgrade,
 legacy, tokenName, delegateReplicas[], expiringAt})`, and `update_resource` merges a partial body (a heartbeat is
 `{"lastHeartBeat": t}`). A delegate is connected only while its last heartbeat is under five minutes old, its
-`connected` flag is not false, and the token it registered with (if named) is not revoked.
+`connected` flag is not false, and the token it registered with (if named) is not revoked. A delegate declared
+`connected: true` that is not a delegate agent (the scenario's delegates) is a simulated running delegate: it
+keeps heartbeating as the clock moves on, so it stays connected however long the sandbox runs.
 
 A token's document is `{name, status: ACTIVE | REVOKED, value, revokeAfter, createdBy}`; the value is shown
 only in the answer to create.
@@ -53,6 +55,8 @@ __all__ = ["KINDS", "delegate_id", "delegate_selectors", "eligible_delegate", "i
 
 HEARTBEAT_WINDOW_MS = 5 * 60_000
 _IMAGE_LIFETIME_MS = 90 * 86_400_000
+# How long ago a simulated, connected delegate is taken to have sent its last heartbeat (it sends one a minute).
+_SIMULATED_BEAT_MS = 20_000
 _NAME = re.compile(r"^[a-zA-Z0-9_][-a-zA-Z0-9_. ]{0,127}$")
 
 
@@ -94,7 +98,23 @@ def delegate_id(entity: Entity) -> str:
     return _uid("delegate", entity.org, entity.project, entity.identifier)
 
 
-def _replicas(entity: Entity) -> list[dict[str, Any]]:
+def _heartbeat_lag(ctx: SandboxContext, entity: Entity) -> int:
+    """How far a simulated delegate's stored heartbeats lag behind the ones it has sent since (0 for the rest).
+
+    A delegate the scenario (or a caller) declares `connected: true` stands for a running delegate that keeps
+    heartbeating, but nothing stores its heartbeats as the clock moves on: its last one is taken to be
+    `_SIMULATED_BEAT_MS` ago. A delegate agent's heartbeats are real and stored, so they alone decide.
+    """
+    if entity.doc.get("connected") is not True or entity.doc.get("agent"):
+        return 0
+    return max(0, ctx.clock() - _SIMULATED_BEAT_MS - int(entity.doc["lastHeartBeat"]))
+
+
+def _last_heartbeat(ctx: SandboxContext, entity: Entity) -> int:
+    return int(entity.doc["lastHeartBeat"]) + _heartbeat_lag(ctx, entity)
+
+
+def _replicas(entity: Entity, lag_ms: int = 0) -> list[dict[str, Any]]:
     doc = entity.doc
     given = doc.get("delegateReplicas")
     expiring = int(doc.get("expiringAt") or entity.created_at + _IMAGE_LIFETIME_MS)
@@ -102,7 +122,7 @@ def _replicas(entity: Entity) -> list[dict[str, Any]]:
         return [
             {
                 "uuid": r.get("uuid") or _uid(entity.identifier, str(i)),
-                "lastHeartbeat": int(r.get("lastHeartbeat") or doc["lastHeartBeat"]),
+                "lastHeartbeat": int(r.get("lastHeartbeat") or doc["lastHeartBeat"]) + lag_ms,
                 "hostName": r.get("hostName") or f"{entity.identifier}-{i}",
                 "version": r.get("version") or doc["version"],
                 "expiringAt": int(r.get("expiringAt") or expiring),
@@ -112,7 +132,7 @@ def _replicas(entity: Entity) -> list[dict[str, Any]]:
     return [
         {
             "uuid": _uid(entity.identifier, "0"),
-            "lastHeartbeat": doc["lastHeartBeat"],
+            "lastHeartbeat": int(doc["lastHeartBeat"]) + lag_ms,
             "hostName": doc["hostName"],
             "version": doc["version"],
             "expiringAt": expiring,
@@ -124,7 +144,8 @@ def is_connected(ctx: SandboxContext, entity: Entity) -> bool:
     """Whether the delegate counts as connected now: flag set, fresh heartbeat, token not revoked."""
     if entity.doc.get("connected") is False:
         return False
-    last = max([int(entity.doc["lastHeartBeat"]), *(r["lastHeartbeat"] for r in _replicas(entity))])
+    lag = _heartbeat_lag(ctx, entity)
+    last = max([_last_heartbeat(ctx, entity), *(r["lastHeartbeat"] for r in _replicas(entity, lag))])
     if ctx.clock() - last > HEARTBEAT_WINDOW_MS:
         return False
     token_name = entity.doc.get("tokenName")
@@ -160,13 +181,13 @@ def _label(ctx: SandboxContext, kind: str, identifier: str, org: str = "") -> st
 
 def _delegate_view(ctx: SandboxContext, entity: Entity) -> dict[str, Any]:
     doc = entity.doc
-    replicas = _replicas(entity)
+    replicas = _replicas(entity, _heartbeat_lag(ctx, entity))
     return {
         "type": doc["type"],
         "name": entity.identifier,
         "description": doc["description"],
         "tags": doc["tags"],
-        "lastHeartBeat": max([int(doc["lastHeartBeat"]), *(r["lastHeartbeat"] for r in replicas)]),
+        "lastHeartBeat": max([_last_heartbeat(ctx, entity), *(r["lastHeartbeat"] for r in replicas)]),
         "connected": is_connected(ctx, entity),
         "delegateReplicas": replicas,
         "autoUpgrade": doc["autoUpgrade"],
