@@ -250,7 +250,7 @@ def test_sigterm_lets_the_running_task_finish_delivers_its_result_and_unregister
     assert manager.tasks["t2"].status == "QUEUED"
 
 
-def test_tasks_the_manager_gives_up_on_or_the_grace_period_outlives_are_killed_and_reported_aborted(
+def test_tasks_the_manager_gives_up_on_are_reported_aborted_those_the_grace_period_outlives_interrupted(
     manager: ManagerDouble, delegates: list[Delegate], tmp_path: Path
 ) -> None:
     manager.queue("t1", "echo one\nsleep 30")
@@ -265,8 +265,9 @@ def test_tasks_the_manager_gives_up_on_or_the_grace_period_outlives_are_killed_a
 
     assert [(r["status"], r["errorMessage"]) for r in manager.results("t1")] == [("ABORTED", "aborted by the manager")]
     assert [(r["status"], r["errorMessage"]) for r in manager.results("t2")] == [
-        ("ABORTED", "the delegate is shutting down")
+        ("INTERRUPTED", "the delegate is shutting down")
     ]
+    assert "Task t2 was interrupted: the delegate is shutting down" in manager.log_text("t2")
 
 
 def test_a_second_signal_stops_at_once_and_kills_the_running_task(
@@ -304,3 +305,22 @@ def test_a_revoked_token_stops_the_delegate_with_a_message_that_says_so(
 
     assert delegate.wait() == 1
     assert "refused the delegate token (401 INVALID_TOKEN): it was revoked" in delegate.log()
+
+
+def test_the_concurrency_limit_keeps_a_task_queued_until_a_slot_frees(
+    manager: ManagerDouble, delegates: list[Delegate], tmp_path: Path
+) -> None:
+    gate = tmp_path / "gate"
+    wait_for_gate = f"echo started\nuntil [ -e {gate} ]; do sleep 0.05; done"
+    for task_id in ("t1", "t2", "t3"):
+        manager.queue(task_id, wait_for_gate)
+    delegate = start(delegates, manager, tmp_path, "--concurrency", "2")
+    manager.wait_for(lambda: sum(t.status == "ASSIGNED" for t in manager.tasks.values()) == 2, 20, "two tasks")
+    time.sleep(2)  # several polls later, the third is still left for another delegate
+
+    assert sorted(t.status for t in manager.tasks.values()) == ["ASSIGNED", "ASSIGNED", "QUEUED"]
+    gate.touch()
+    manager.wait_for(lambda: all(t.status == "DONE" for t in manager.tasks.values()), 30, "all three tasks")
+    assert [r["status"] for task_id in ("t1", "t2", "t3") for r in manager.results(task_id)] == ["SUCCESS"] * 3
+    delegate.signal(signal.SIGTERM)
+    assert delegate.wait() == 0

@@ -172,8 +172,25 @@ def test_a_run_without_per_test_data_becomes_one_test_case_with_the_overall_stat
     case = root.find(".//testcase")
     assert code == 1
     assert root.get("tests") == "1"
-    assert case is not None and case.get("classname") == "web" and case.get("name") == "execution e-1"
-    assert [(child.tag, child.get("message")) for child in case] == [("error", "browser crashed")]
+    assert case is not None and case.get("classname") == "web" and case.get("name") == "whole run"
+    assert [(child.tag, child.get("message")) for child in case] == [("error", "browser crashed (execution e-1)")]
+
+
+def test_a_crashed_run_s_empty_summary_does_not_hide_the_case_that_stands_for_it(tmp_path: Path) -> None:
+    empty = {"tests": 0, "passed": 0, "failed": 0, "errors": 0}
+    answers: dict[str, list[Any]] = {
+        f"{SERVER}/execAutomation": [ACCEPTED],
+        f"{SERVER}/runningStatus": [_status("Completed", "0/0", "Error", message="runner crashed", summary=empty)],
+        f"{SERVER}/reports/junit": [b"<!DOCTYPE html><html><body>no report</body></html>"],
+        f"{SERVER}/reports/devOpsReport": [{"overallstatus": "Error"}],
+    }
+
+    code, _, _, _, _ = _run(answers, junit_path=tmp_path / "junit.xml", env_file=tmp_path / "vars.env")
+
+    assert code == 1
+    assert etree.parse(str(tmp_path / "junit.xml")).getroot().get("tests") == "1"
+    outputs = (tmp_path / "vars.env").read_text().splitlines()
+    assert outputs[-3:] == ["TEST_PASSED=0", "TEST_FAILED=1", "TEST_TOTAL=1"]
 
 
 @pytest.mark.parametrize(

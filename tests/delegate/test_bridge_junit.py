@@ -53,8 +53,8 @@ def test_the_document_counts_each_outcome_and_a_whole_run_case_carries_the_serve
         "1",
     )
     assert [child.tag for case in suite for child in case] == ["skipped", "error"]
-    assert suite[2].get("name") == "execution e-1"
-    assert suite[2][0].text == "stopped by a user"
+    assert suite[2].get("name") == "whole run"
+    assert suite[2][0].text == "stopped by a user (execution e-1)"
 
 
 @pytest.mark.parametrize(

@@ -216,7 +216,7 @@ def test_a_registered_agent_takes_a_step_streams_its_log_and_its_result_ends_the
         log = http.get("/log-service/blob", params=query, headers={"x-api-key": sandbox_server.keys.admin_pat})
     assert "42 tests passed" in log.text
     # Only what the delegate streamed, and the step's header: no script lines made up for a step it ran.
-    assert "+ echo go" not in log.text and "\"go\"" not in log.text
+    assert "+ echo go" not in log.text and '"go"' not in log.text
     assert "Command completed with ExitCode" not in log.text
 
 
@@ -312,6 +312,38 @@ def test_a_retry_strategy_runs_the_step_again_and_ignores_it_once_the_retries_ar
     graph = steps(sandbox_server, execution_id)
     assert graph["trigger"]["status"] == "IgnoreFailed"
     assert graph["after"]["status"] == "Running"
+
+
+RETRY_ON_RESTART = RETRY.replace("errors: [AllErrors]", "errors: [DelegateRestart]").replace(
+    "type: Ignore", "type: MarkAsFailure"
+)
+
+
+def test_a_task_its_delegate_stopped_during_fails_with_delegate_restart_which_a_strategy_can_retry(
+    sandbox_server: Any, new_agent: Callable[[str], Agent]
+) -> None:
+    agent = new_agent(token_value(sandbox_server))
+    agent.register()
+    text = pipeline("bridge", shell_step("trigger", "sleep 60", RETRY_ON_RESTART))
+    execution_id = run(sandbox_server, "bridge", text)
+    (event,) = agent.events()
+    agent.acquire(event["delegateTaskId"])
+    agent.finish(event["delegateTaskId"], "INTERRUPTED", errorMessage="the delegate is shutting down")
+    sandbox_server.ctx.clock.now_ms += 2_000  # past the retry interval
+    (again,) = agent.events()
+    assert again["delegateTaskId"] != event["delegateTaskId"]  # the second attempt, on any eligible delegate
+    agent.acquire(again["delegateTaskId"])
+    agent.finish(again["delegateTaskId"], "INTERRUPTED", errorMessage="the delegate is shutting down")
+    sandbox_server.ctx.clock.now_ms += 2_000
+    (third,) = agent.events()
+    agent.acquire(third["delegateTaskId"])
+    agent.finish(third["delegateTaskId"], "INTERRUPTED", errorMessage="the delegate is shutting down")
+
+    graph = steps(sandbox_server, execution_id)
+    assert graph["trigger"]["status"] == "Failed"
+    assert graph["trigger"]["failureInfo"]["failureTypeList"] == ["DELEGATE_RESTART"]
+    assert graph["trigger"]["failureInfo"]["message"] == "the delegate is shutting down"
+    assert graph["__run__"]["status"] == "Failed"
 
 
 def test_delegate_calls_need_a_valid_unrevoked_token(sandbox_server: Any, new_agent: Callable[[str], Agent]) -> None:

@@ -8,7 +8,7 @@ Threads, each with its own connection pool:
 - one thread per running task, and the health endpoint when asked for.
 
 The main thread only waits for a signal. A first SIGTERM/SIGINT stops the polling and lets running tasks finish
-for `grace_s`; what is still running then is killed and reported ABORTED, the outbox is delivered (for a bounded
+for `grace_s`; what is still running then is killed and reported INTERRUPTED, the outbox is delivered (for a bounded
 time: the manager may be away), and the delegate unregisters. A second signal kills the tasks' process groups and
 exits at once; the results not yet delivered stay in the outbox for the next start. A manager that goes away is
 waited out with backoff while tasks keep running; a 401 (the token was revoked) stops the delegate with code 1.
@@ -372,7 +372,8 @@ class Agent:
             _log.info("stopping: waiting up to %gs for %d running task(s)", grace_s, running)
         leftover = self.board.wait_idle(grace_s)
         reason = "the delegate token was revoked" if revoked else "the delegate is shutting down"
-        self.board.abort(leftover, reason)
+        # Not ABORTED: nobody aborted the step; the step fails with DELEGATE_RESTART and its strategy decides.
+        self.board.abort(leftover, reason, status="INTERRUPTED")
         self.board.join(leftover, self.config.kill_grace_s + _DRAIN_S)
         if not revoked:
             self._drain()

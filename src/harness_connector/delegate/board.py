@@ -17,7 +17,7 @@ from pathlib import Path
 
 from harness_connector.delegate.manager_api import ManagerApi
 from harness_connector.delegate.outbox import Outbox, PendingDelivery
-from harness_connector.delegate.protocol import TaskPayload, TaskResult
+from harness_connector.delegate.protocol import TaskPayload, TaskResult, TaskStatus
 from harness_connector.delegate.task_logs import LogStream
 from harness_connector.delegate.task_run import run_task
 from harness_connector.delegate.tasks import TaskProcess
@@ -173,13 +173,13 @@ class TaskBoard:
         self._outbox.put(PendingDelivery(task_id=task_id, log_key="", result=dumped))
         self._on_finished()
 
-    def abort(self, task_ids: Iterable[str], reason: str) -> None:
-        """Kill these tasks (those running here); each reports ABORTED with `reason`."""
+    def abort(self, task_ids: Iterable[str], reason: str, *, status: TaskStatus = "ABORTED") -> None:
+        """Kill these tasks (those running here); each reports `status` with `reason`."""
         with self._lock:
             found = [(task_id, self._running[task_id]) for task_id in task_ids if task_id in self._running]
         for task_id, task in found:
             _log.info("aborting task %s: %s", task_id, reason)
-            task.process.abort(reason)
+            task.process.abort(reason, status=status)
 
     def wait_idle(self, timeout_s: float) -> list[str]:
         """Wait up to `timeout_s` for running tasks to end; return those still running."""

@@ -21,7 +21,10 @@ from typing import Any
 
 from lxml import etree
 
-__all__ = ["Case", "extract_cases", "junit_document", "looks_like_junit", "outcome_of", "run_case"]
+__all__ = ["WHOLE_RUN_CASE", "Case", "extract_cases", "junit_document", "looks_like_junit", "outcome_of", "run_case"]
+
+# The name of the test case that stands for a run without per-test data.
+WHOLE_RUN_CASE = "whole run"
 
 _NAME_KEYS = ("name", "testcaseName", "testCaseName", "scenarioName", "testscenarioname", "title")
 _STATUS_KEYS = ("status", "result", "overallstatus", "testStatus")
@@ -107,12 +110,16 @@ def _seconds(value: Any) -> float:
 
 
 def run_case(*, key: str, execution_id: str, overall: str | None, message: str | None) -> Case:
-    """The one test case that stands for a whole run whose report has no per-test data."""
+    """The one test case that stands for a whole run whose report has no per-test data.
+
+    Its name is the same for every run of the key, so a suite that keeps crashing builds up one test's history
+    (in ti-service and the history store) instead of a new test each time; the message names the execution.
+    """
     outcome = outcome_of(overall)
     if outcome == "skipped":
         outcome = "error"
     text = message or f"overall status {overall or 'unknown'}"
-    return Case(classname=key, name=f"execution {execution_id}", outcome=outcome, message=text)
+    return Case(classname=key, name=WHOLE_RUN_CASE, outcome=outcome, message=f"{text} (execution {execution_id})")
 
 
 def junit_document(cases: Sequence[Case], *, suite_name: str) -> bytes:

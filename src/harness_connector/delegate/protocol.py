@@ -54,8 +54,10 @@ from pydantic import BaseModel, ConfigDict, Field
 
 __all__ = ["TASK_STATUSES", "LogLine", "TaskEvent", "TaskPayload", "TaskResult", "TaskStatus"]
 
-TaskStatus = Literal["SUCCESS", "FAILURE", "ERROR", "TIMEOUT", "ABORTED"]
-TASK_STATUSES: tuple[TaskStatus, ...] = ("SUCCESS", "FAILURE", "ERROR", "TIMEOUT", "ABORTED")
+# INTERRUPTED: the delegate stopped (shut down, or its token was revoked) before the task ended; the manager fails
+# the step with DELEGATE_RESTART, which a failure strategy may retry on another delegate.
+TaskStatus = Literal["SUCCESS", "FAILURE", "ERROR", "TIMEOUT", "ABORTED", "INTERRUPTED"]
+TASK_STATUSES: tuple[TaskStatus, ...] = ("SUCCESS", "FAILURE", "ERROR", "TIMEOUT", "ABORTED", "INTERRUPTED")
 
 
 class _Wire(BaseModel):

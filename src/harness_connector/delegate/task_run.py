@@ -13,7 +13,7 @@ from typing import Any
 
 from harness_connector.delegate.outbox import PendingDelivery
 from harness_connector.delegate.protocol import TaskPayload, TaskResult
-from harness_connector.delegate.task_logs import LogStream
+from harness_connector.delegate.task_logs import LogLevel, LogStream
 from harness_connector.delegate.task_reports import CollectedReports, collect_reports, report_query
 from harness_connector.delegate.tasks import TaskOutcome, TaskProcess
 
@@ -33,6 +33,8 @@ def final_line(task_id: str, outcome: TaskOutcome) -> str:
         return f"Task {task_id} timed out: {outcome.error_message}"
     if outcome.status == "ABORTED":
         return f"Task {task_id} was aborted: {outcome.error_message}"
+    if outcome.status == "INTERRUPTED":
+        return f"Task {task_id} was interrupted: {outcome.error_message}"
     return f"Task {task_id} could not run: {outcome.error_message}"
 
 
@@ -77,7 +79,8 @@ def run_task(
         except Exception as exc:  # a report must never cost the step its result
             _log.exception("reading the reports of task %s failed", task_id)
             logs.write("WARN", f"test reports could not be read: {exc}")
-    logs.write("ERROR" if outcome.status in ("ERROR", "TIMEOUT") else "INFO", final_line(task_id, outcome))
+    level: LogLevel = "ERROR" if outcome.status in ("ERROR", "TIMEOUT", "INTERRUPTED") else "INFO"
+    logs.write(level, final_line(task_id, outcome))
     record = task_record(payload, outcome, reports, logs.close())
     if not keep_workspace:
         shutil.rmtree(process.workspace, ignore_errors=True)

@@ -196,11 +196,13 @@ class TaskProcess:
         self._poll_s = poll_s
         self._abort = threading.Event()
         self._abort_reason = ""
+        self._abort_status: TaskStatus = "ABORTED"
         self._pid: int | None = None
 
-    def abort(self, reason: str) -> None:
-        """Kill the script's process group; the task ends ABORTED with `reason` as its message."""
-        self._abort_reason = reason
+    def abort(self, reason: str, *, status: TaskStatus = "ABORTED") -> None:
+        """Kill the script's process group; the task ends with `status` (ABORTED, or INTERRUPTED when the delegate
+        itself stops) and `reason` as its message."""
+        self._abort_reason, self._abort_status = reason, status
         self._abort.set()
 
     def kill_now(self) -> None:
@@ -215,7 +217,7 @@ class TaskProcess:
         if shell is None:
             return self._error(started, f"shell {self.payload.shell!r} is not supported by this delegate (Bash, Sh)")
         if self._abort.is_set():
-            return self._ended(started, "ABORTED", None, self._abort_reason)
+            return self._ended(started, self._abort_status, None, self._abort_reason)
         try:
             script = self._prepare()
             process = subprocess.Popen(
@@ -283,7 +285,7 @@ class TaskProcess:
             limit_s = self.payload.timeout_ms / 1000
             return self._ended(started, "TIMEOUT", None, f"Timed out after {limit_s:g}s: the step was killed")
         if ending == "ABORTED":
-            return self._ended(started, "ABORTED", None, self._abort_reason)
+            return self._ended(started, self._abort_status, None, self._abort_reason)
         code = _exit_code(returncode)
         outputs = read_outputs(self.control / "outputs", self.payload.output_variables)
         if code == 0:

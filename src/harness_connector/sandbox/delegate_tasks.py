@@ -38,7 +38,7 @@ QUEUED, ACQUIRED, DONE, CANCELLED = "QUEUED", "ACQUIRED", "DONE", "CANCELLED"
 class TaskEnd:
     """A task's reported result, with the sandbox time it arrived at (the step's end)."""
 
-    status: str  # SUCCESS | FAILURE | ERROR | TIMEOUT | ABORTED
+    status: str  # SUCCESS | FAILURE | ERROR | TIMEOUT | ABORTED | INTERRUPTED
     exit_code: int | None
     error_message: str | None
     output_variables: dict[str, str]

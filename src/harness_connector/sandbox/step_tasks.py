@@ -132,6 +132,9 @@ def end_step(step: StepRun, end: TaskEnd | None, *, deadline_ms: int, now_ms: in
     elif end.status == "TIMEOUT":
         step.status, step.failure_types = S.EXPIRED, ["TIMEOUT_ERROR"]
         step.failure_message = end.error_message or f"Timeout: step exceeded its timeout of {step.timeout}"
+    elif end.status == "INTERRUPTED":
+        step.status, step.failure_types = S.FAILED, ["DELEGATE_RESTART"]
+        step.failure_message = end.error_message or "The delegate stopped before the task finished"
     elif end.status == "FAILURE":
         step.status, step.failure_types = S.FAILED, ["APPLICATION_ERROR"]
         default = (

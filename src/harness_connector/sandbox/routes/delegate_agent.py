@@ -154,7 +154,7 @@ async def acquire(ctx: SandboxContext, request: Request) -> Response:
     return rest_response(payload)
 
 
-_RESULT_STATUSES = {"SUCCESS", "FAILURE", "ERROR", "TIMEOUT", "ABORTED"}
+_RESULT_STATUSES = {"SUCCESS", "FAILURE", "ERROR", "TIMEOUT", "ABORTED", "INTERRUPTED"}
 
 
 async def result(ctx: SandboxContext, request: Request) -> Response:
