@@ -118,6 +118,21 @@ def test_a_result_the_runner_reported_flaky_is_same_commit_evidence_and_a_first_
     assert "1 run reported flaky by the test runner" in verdict.reason
 
 
+def test_a_surefire_flaky_case_as_the_store_counts_it_is_a_pass_on_retry() -> None:
+    # Surefire's <flakyFailure> then <flakyError>: attempt 1 failed, attempt 2 errored, and the final attempt,
+    # stored as flaky, passed. The store counts that final attempt as a retry that passed, not as runner-flaky.
+    verdict = only(
+        detect_flaky(
+            [totals("t1", runs=30, failed=1, retries_passed=1, retries_failed=1)],
+            [commit("t1", "abc123", failed=1, retries_passed=1, retries_failed=1)],
+            until_ms=UNTIL,
+        )
+    )
+    assert verdict.classification is Classification.FLAKY
+    assert (verdict.pass_on_retry_commits, verdict.runner_flaky, verdict.failures, verdict.retries) == (1, 0, 1, 2)
+    assert "(1 passed on retry)" in verdict.reason
+
+
 def test_first_attempts_are_counted_so_retries_that_pass_do_not_hide_failures() -> None:
     # Every failure passed on retry, so every execution ended green; the first attempts still failed 3 of 10.
     verdict = only(

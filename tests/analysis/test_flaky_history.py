@@ -174,6 +174,15 @@ def test_failures_that_mention_timeouts_or_the_network_look_environmental() -> N
     assert environment_reason(history("PFPPFPPE", message="expected 3 but was 4"), share=0.5) is None
 
 
+def test_a_retry_marked_flaky_is_the_pass_that_ended_a_failure_not_another_failure() -> None:
+    # As Surefire's flaky cases are stored: a failed first attempt, then a retry marked flaky (the pass).
+    rows = history("PFKPPFKP", retries=frozenset({2, 6}), message="java.net.SocketTimeoutException: read timed out")
+    assert environment_reason(rows, share=0.75) == "2 of 2 failures mention timeouts, the network or resources"
+    # A first attempt the runner marked flaky did fail before it passed.
+    runner = history("PFKPP", message="java.net.SocketTimeoutException: read timed out")
+    assert environment_reason(runner, share=0.75) is None
+
+
 def test_failures_confined_to_one_pipeline_look_environmental() -> None:
     pipelines = ["gpu", "cpu-a", "gpu", "cpu-b", "gpu", "cpu-a", "gpu"]
     rows = history("FPFPFPP", pipelines=pipelines)

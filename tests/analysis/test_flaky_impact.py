@@ -167,10 +167,10 @@ def test_a_test_that_failed_executions_in_several_pipelines_is_quarantined_even_
     assert "30.0 CI minutes lost" in verdict.reason
 
 
-def test_a_slow_flaky_test_is_moved_to_a_scheduled_pipeline() -> None:
+def test_a_slow_flaky_test_below_the_quarantine_threshold_is_moved_to_a_scheduled_pipeline() -> None:
     report = detect_flaky(
-        [totals("t1", runs=40, failed=12, duration_ms=95_000.0)],
-        [commit("t1", "c1", failed=6), commit("t1", "c2", failed=6)],
+        [totals("t1", runs=200, failed=2, duration_ms=95_000.0)],
+        [commit("t1", "c1"), commit("t1", "c2")],
         until_ms=UNTIL,
     )
     verdict = report.verdicts[0]

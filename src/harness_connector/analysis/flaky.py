@@ -8,8 +8,9 @@ Three detectors, whose verdicts agree with the FLAKY badges of Harness CI and Ci
   It recovers after 5 consecutive passes (known only from a history) or by leaving the window.
 - The default-branch history detector: flips and failures that no code change explains, with minimum samples and
   hysteresis (see `flaky_history.branch_flips`).
-- Broken: every first attempt failed since a commit, with no pass since (from a history, on the default branch
-  when one is named), or no pass at all in the window (from the aggregates alone).
+- Broken: every first attempt failed since a commit, with no pass since and none, at any attempt or on any branch,
+  on the commits of the streak (from a history, on the default branch when one is named), or no pass at all in
+  the window (from the aggregates alone). A streak through a commit that also passed is flakiness.
 
 Runs are first attempts, so retries cannot hide flakiness; results on commits and executions the outage guard sets
 aside count for nothing. The score is the posterior mean of the first-attempt failure probability with its

@@ -78,14 +78,34 @@ class BrokenStreak:
     since_commit: str | None
 
 
+def _passed_on(history: Sequence[TestRunRow], commits: set[str], ignore_executions: Collection[str]) -> set[str]:
+    """Which of `commits` the test passed on at some attempt, on any branch, or the runner reported it flaky."""
+    return {
+        row.commit_sha
+        for row in history
+        if row.commit_sha in commits
+        and (row.outcome is TestOutcome.PASSED or row.outcome is TestOutcome.FLAKY)
+        and row.execution_id not in ignore_executions
+    }
+
+
 def broken_streak(
-    history: Sequence[TestRunRow], *, branch: str | None = None, ignore_executions: Collection[str] = ()
+    history: Sequence[TestRunRow],
+    *,
+    branch: str | None = None,
+    ignore_executions: Collection[str] = (),
+    passed_commits: Collection[str] = (),
 ) -> BrokenStreak:
     """The failing first attempts since the last pass (of any attempt) or runner-reported flake, on `branch` when
-    given (a test failing on someone's work-in-progress branch is not broken)."""
-    runs = 0
-    since_ms: int | None = None
-    since_commit: str | None = None
+    given (a test failing on someone's work-in-progress branch is not broken).
+
+    A broken test fails consistently since a commit, so the streak also ends at a failure on a commit that passed
+    at any attempt, on any branch, whether the pass is in the history or among `passed_commits` (what the
+    per-commit counts know beyond it). The history is ordered by time, and a commit's pass may come before its
+    failures (a rerun of the same head commit, a pull-request build of it): that commit's code can pass, so
+    failing on it is flakiness, not breakage.
+    """
+    streak: list[TestRunRow] = []
     for row in history:
         if row.outcome is TestOutcome.SKIPPED or row.execution_id in ignore_executions:
             continue
@@ -94,9 +114,18 @@ def broken_streak(
         if row.outcome is TestOutcome.PASSED or row.outcome is TestOutcome.FLAKY:
             break
         if not row.is_retry:
-            runs += 1
-            since_ms, since_commit = row.run_ms, row.commit_sha
-    return BrokenStreak(runs, since_ms, since_commit)
+            streak.append(row)
+    if not streak:
+        return BrokenStreak(0, None, None)
+    # Looked for only once there is a streak: most tests judged have none, and a history is read in one pass.
+    commits = {row.commit_sha for row in streak if row.commit_sha is not None}
+    passed = _passed_on(history, commits, ignore_executions)
+    passed.update(commit for commit in commits if commit in passed_commits)
+    runs = next((index for index, row in enumerate(streak) if row.commit_sha in passed), len(streak))
+    if runs == 0:
+        return BrokenStreak(0, None, None)
+    first = streak[runs - 1]
+    return BrokenStreak(runs, first.run_ms, first.commit_sha)
 
 
 @dataclass(frozen=True, slots=True)
@@ -232,7 +261,15 @@ def environment_reason(
 ) -> str | None:
     """Why a test's failures look environment-dependent, or None: most of them mention timeouts, the network or
     resources, or all of them happened in one pipeline while it passed in others."""
-    failures = [row for row in history if row.outcome in _FAILING and row.execution_id not in ignore_executions]
+    # A retry marked flaky is the pass that ended the failed attempts before it (as Surefire's final attempt is
+    # stored), not one more failure; a first attempt marked flaky did fail before it passed.
+    failures = [
+        row
+        for row in history
+        if row.outcome in _FAILING
+        and not (row.is_retry and row.outcome is TestOutcome.FLAKY)
+        and row.execution_id not in ignore_executions
+    ]
     if len(failures) < 2:
         return None
     environmental = sum(1 for row in failures if _ENVIRONMENT.search(f"{row.failure_type or ''} {row.message or ''}"))

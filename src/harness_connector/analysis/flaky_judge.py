@@ -138,10 +138,23 @@ def _counts(judged: Judged) -> int:
     return totals.retries_failed - dropped[5]
 
 
+def _passed_commits(evidence: Evidence | None) -> frozenset[str]:
+    """The failing commits on which the test also passed, at any attempt. The per-commit counts cover the whole
+    window, where a history holds only the newest results."""
+    if evidence is None:
+        return frozenset()
+    return frozenset(row.commit_sha for row in evidence.rows if row.passed or row.retries_passed or row.flaky)
+
+
 def _broken(judged: Judged, ctx: Context) -> None:
     policy = ctx.policy
     if judged.history is not None:
-        streak = broken_streak(judged.history, branch=ctx.default_branch, ignore_executions=ctx.ignore_executions)
+        streak = broken_streak(
+            judged.history,
+            branch=ctx.default_branch,
+            ignore_executions=ctx.ignore_executions,
+            passed_commits=_passed_commits(judged.evidence),
+        )
         if streak.runs >= policy.broken_min_runs:
             judged.broken = (streak.runs, streak.since_ms, streak.since_commit)
         return

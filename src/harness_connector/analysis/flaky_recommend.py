@@ -1,9 +1,10 @@
 """What to do about a test, and why, in words a person can check against the numbers.
 
-The first rule that applies wins: a broken test is to be fixed now; a flaky test that is slow or whose failures
-look environment-dependent is to move to a scheduled pipeline; one that is clearly flaky and costly is to be
-quarantined; one that started flaking recently is to be fixed while the change is fresh; any other flaky test is
-to be monitored. Stable tests get no recommendation, only the reason they are stable.
+The first rule that applies wins: a broken test is to be fixed now; a flaky test that is clearly flaky and costly
+is to be quarantined (the reason says when it is also slow or looks environment-dependent); one below that
+threshold that is slow or whose failures look environment-dependent is to move to a scheduled pipeline; one that
+started flaking recently is to be fixed while the change is fresh; any other flaky test is to be monitored.
+Stable tests get no recommendation, only the reason they are stable.
 """
 
 from __future__ import annotations
@@ -93,6 +94,15 @@ def _is_costly(verdict: FlakyVerdict, policy: FlakyPolicy) -> bool:
     )
 
 
+def _nature(verdict: FlakyVerdict) -> tuple[str, str] | None:
+    """Why a flaky test would be better run on a schedule, if it would: slow, or environment-dependent."""
+    if verdict.classification is Classification.SLOW_AND_FLAKY:
+        return "slow", f"{verdict.mean_duration_ms / 1000:.0f} s per run on average"
+    if verdict.environment:
+        return "environment-dependent", verdict.environment
+    return None
+
+
 def _stable_reason(verdict: FlakyVerdict, policy: FlakyPolicy) -> str:
     if verdict.recovered:
         return (
@@ -113,15 +123,16 @@ def recommend(verdict: FlakyVerdict, *, policy: FlakyPolicy, until_ms: int) -> t
             f"{_commit(verdict.broken_since_commit)} at {_when(verdict.broken_since_ms)}"
         )
     evidence, rate, cost = _evidence(verdict, policy), _rate(verdict, policy), _cost(verdict)
-    slow = verdict.classification is Classification.SLOW_AND_FLAKY
-    if slow or verdict.environment:
-        why = f"{verdict.mean_duration_ms / 1000:.0f} s per run on average" if slow else verdict.environment
-        return (
-            Recommendation.MOVE_TO_SCHEDULED,
-            f"{'slow' if slow else 'environment-dependent'} and flaky: {why}; {evidence}; {rate}; {cost}",
-        )
+    nature = _nature(verdict)
+    # Quarantine comes first: it stops a costly test failing builds at once, where a move to a schedule is a
+    # pipeline change someone has to make, and the environment guess (a timeout or a refused connection in a
+    # message) is a weaker signal than the measured cost. The test's nature is still named, for whoever fixes it.
     if _is_clear(verdict) and _is_costly(verdict, policy):
-        return Recommendation.QUARANTINE, f"clearly flaky and costly: {evidence}; {rate}; {cost}"
+        also = f"; also {nature[0]}: {nature[1]}" if nature is not None else ""
+        return Recommendation.QUARANTINE, f"clearly flaky and costly: {evidence}; {rate}; {cost}{also}"
+    if nature is not None:
+        kind, why = nature
+        return Recommendation.MOVE_TO_SCHEDULED, f"{kind} and flaky: {why}; {evidence}; {rate}; {cost}"
     started = verdict.first_flaky_ms
     if started is not None and started >= until_ms - policy.recent_days * DAY_MS:
         return Recommendation.FIX_NOW, (
