@@ -13,6 +13,7 @@ import sys
 import venv
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -34,14 +35,22 @@ def _instructions(dockerfile: Path) -> list[tuple[str, str]]:
     return found
 
 
-def _sample_step() -> dict[str, object]:
-    pipeline = yaml.safe_load((IMAGE / "pipeline.yaml").read_text(encoding="utf-8"))["pipeline"]
+# The CI stage whose Run step publishes JUnit, and the Custom stage whose Shell Script step runs on the delegate.
+SAMPLES = ("pipeline.yaml", "pipeline-on-delegate.yaml")
+
+
+def _sample_step(sample: str) -> tuple[list[str], str, dict[str, Any]]:
+    """The sample's selectors, its step's script, and its step's spec."""
+    pipeline = yaml.safe_load((IMAGE / sample).read_text(encoding="utf-8"))["pipeline"]
     stage = pipeline["stages"][0]["stage"]
-    step: dict[str, object] = stage["spec"]["execution"]["steps"][0]["step"]
-    return {"selectors": stage["delegateSelectors"], **step}
+    step = stage["spec"]["execution"]["steps"][0]["step"]
+    spec: dict[str, Any] = step["spec"]
+    selectors = stage.get("delegateSelectors") or spec.get("delegateSelectors")
+    script = spec["command"] if step["type"] == "Run" else spec["source"]["spec"]["script"]
+    return list(selectors), str(script), spec
 
 
-def test_the_dockerfile_extends_harness_s_delegate_installs_the_wheel_and_carries_the_sample_s_selector() -> None:
+def test_the_dockerfile_extends_harness_s_delegate_installs_the_wheel_and_carries_the_samples_selector() -> None:
     instructions = _instructions(IMAGE / "Dockerfile")
     words = [word for word, _ in instructions]
     args = dict(instructions[: words.index("FROM")])
@@ -57,7 +66,8 @@ def test_the_dockerfile_extends_harness_s_delegate_installs_the_wheel_and_carrie
     assert users[0][0] < installs[0] < users[1][0]
     tags = dict(instructions)["ENV"]
     assert tags.startswith("DELEGATE_TAGS=")
-    assert set(_sample_step()["selectors"]) <= set(tags.split("=", 1)[1].strip('"').split(","))  # type: ignore[arg-type]
+    for sample in SAMPLES:
+        assert set(_sample_step(sample)[0]) <= set(tags.split("=", 1)[1].strip('"').split(","))
 
 
 @pytest.fixture(scope="module")
@@ -84,17 +94,15 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
 
 @pytest.mark.slow
 @pytest.mark.timeout(900)
+@pytest.mark.parametrize("sample", SAMPLES)
 def test_the_installed_wheel_runs_the_sample_pipeline_s_step_against_a_test_agent(
-    installed: Path, tmp_path: Path
+    installed: Path, tmp_path: Path, sample: str
 ) -> None:
     checked = subprocess.run([str(installed / "harness-connector"), "--help"], capture_output=True, timeout=60)
     assert checked.returncode == 0, checked.stderr  # the image's own build-time check
 
-    step = _sample_step()
-    spec = step["spec"]
-    assert isinstance(spec, dict)
+    _, script, spec = _sample_step(sample)
     with running_agent(write_profiles(tmp_path), tmp_path / "runs") as agent:
-        script = str(spec["command"])
         script = script.replace("<+pipeline.variables.test_agent_url>", agent.url)
         script = script.replace("<+pipeline.variables.test_profile>", "mixed")
         workspace = tmp_path / "workspace"
@@ -116,7 +124,6 @@ def test_the_installed_wheel_runs_the_sample_pipeline_s_step_against_a_test_agen
         line[len("exported ") :].split("=", 1) for line in ran.stdout.splitlines() if line.startswith("exported ")
     )
     assert exported == {"TEST_STATUS": "Fail", "TEST_FAILED": "1", "TEST_TOTAL": "2"}
-    reports = spec["reports"]
-    assert isinstance(reports, dict)
-    matched = [path for glob in reports["spec"]["paths"] for path in workspace.glob(glob)]
+    globs = spec["reports"]["spec"]["paths"] if "reports" in spec else ["reports/*.xml"]
+    matched = [path for glob in globs for path in workspace.glob(glob)]
     assert len(matched) == 1 and "arithmetic is broken" in matched[0].read_text(encoding="utf-8")

@@ -175,7 +175,9 @@ class Bridge:
         return dict(_wait(f"execution {execution_id} to finish", done, timeout_s))
 
     def step_log(self, step: dict[str, Any]) -> str:
-        query = {"accountID": self.keys["HARNESS_ACCOUNT_ID"], "key": step["logBaseKey"]}
+        # A Shell Script step logs under its command unit's key; a Run step under its base key.
+        keys = [key for response in step.get("executableResponses") or [] for key in response["task"]["logKeys"]]
+        query = {"accountID": self.keys["HARNESS_ACCOUNT_ID"], "key": (keys or [step["logBaseKey"]])[0]}
         return str(self.api("GET", "/log-service/blob", params=query))
 
     def step(self, data: dict[str, Any], identifier: str) -> dict[str, Any]:
@@ -309,7 +311,23 @@ def test_killing_and_restarting_the_delegate_then_the_sandbox_mid_run_loses_no_r
     bridge.start_sandbox()
     result = bridge.finished(second)
     assert result["pipelineExecutionSummary"]["status"] == "Success"
-    assert bridge.step(result, "run_tests")["outcomes"]["output"]["outputVariables"]["TEST_STATUS"] == "Pass"
+    step = bridge.step(result, "run_tests")
+    assert step["outcomes"]["output"]["outputVariables"]["TEST_STATUS"] == "Pass"
+    # The result that waited in the outbox ended the step: the task was not run a second time.
+    assert bridge.step_log(step).count("started on delegate bridge-e2e") == 1
+
+
+def test_the_on_delegate_sample_runs_its_shell_script_step_on_the_delegate_and_exports_the_verdict(
+    bridge: Bridge,
+) -> None:
+    result = bridge.finished(bridge.run((SAMPLE.parent / "pipeline-on-delegate.yaml").read_text(), "broken"))
+
+    assert result["pipelineExecutionSummary"]["status"] == "Failed"
+    step = bridge.step(result, "run_tests")
+    assert step["delegateInfoList"][0]["name"] == "bridge-e2e"
+    assert step["outcomes"]["output"]["outputVariables"]["TEST_STATUS"] == "Fail"
+    log = bridge.step_log(step)
+    assert "started on delegate bridge-e2e" in log and "Fail" in log
 
 
 def test_a_pipeline_whose_selectors_match_no_delegate_fails_with_delegate_provisioning(bridge: Bridge) -> None:
