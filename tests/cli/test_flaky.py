@@ -11,6 +11,7 @@ import subprocess
 import sys
 import time
 import xml.etree.ElementTree as ET
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +20,10 @@ from typer.testing import CliRunner, Result
 
 from harness_connector.cli import app
 from harness_connector.domain.history import ExecutionFact, TestOutcome, TestResult
-from harness_connector.domain.quarantine import QuarantineStatus
+from harness_connector.domain.quarantine import QuarantineAuditEntry, QuarantineProposal, QuarantineStatus
+from harness_connector.junit import test_id
+from harness_connector.services.ingest import JUnitContext, ingest_junit
+from harness_connector.services.quarantine import decide
 from harness_connector.store import Store, open_store
 from tests.store.records import execution, result
 
@@ -29,6 +33,7 @@ HOUR = 3_600_000
 DAY = 24 * HOUR
 FLAKY_ID = "t-flaky"
 CLASS_NAME, NAME = "test_mod.TestThing", "test_always_fails"  # what pytest's --junitxml writes for test_mod.py
+TEST_FILE = "test_mod.py"
 STEADY = ("t-steady-1", "t-steady-2", "t-steady-3")
 PROPOSED = re.compile(r"proposed quarantine (q-[0-9a-f]+)")
 
@@ -54,6 +59,7 @@ def _flaky_result(fact: ExecutionFact, outcome: TestOutcome) -> TestResult:
         name=NAME,
         duration_ms=200,
         message=message,
+        file=TEST_FILE,
         **_context(fact),
     )
 
@@ -191,7 +197,7 @@ def test_an_approved_proposal_exported_for_pytest_turns_a_real_failure_into_xfai
     quarantined = _pytest(project, "-p", "quarantine_plugin", "-rx")
     assert quarantined.returncode == 0, quarantined.stdout
     assert "1 passed, 1 xfailed" in quarantined.stdout
-    assert f"quarantined: {proposal_id}" in quarantined.stdout
+    assert f"harness-connector quarantine {proposal_id}: " in quarantined.stdout
 
 
 def _test_project(root: Path) -> Path:
@@ -208,9 +214,9 @@ def _test_project(root: Path) -> Path:
     return root
 
 
-def _pytest(project: Path, *args: str) -> subprocess.CompletedProcess[str]:
+def _pytest(project: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     clean = {key: value for key, value in os.environ.items() if not key.startswith(("PYTEST_", "PYTHONPATH"))}
-    clean |= {"PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1", "PYTHONDONTWRITEBYTECODE": "1"}
+    clean |= {"PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1", "PYTHONDONTWRITEBYTECODE": "1", **(env or {})}
     command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *args, "test_mod.py"]
     return subprocess.run(command, cwd=project, env=clean, capture_output=True, text=True, timeout=60, check=False)
 
@@ -315,3 +321,123 @@ def _passes_after(store: Store, start_ms: int, *, count: int) -> None:
     with store.transaction():
         store.add_test_results(_flaky_result(fact, TestOutcome.PASSED) for fact in facts)
         store.upsert_executions(facts)
+
+
+SOMETIMES = "test_sometimes_fails"
+
+
+def _quarantined_project(root: Path) -> Path:
+    """A suite whose test `SOMETIMES` fails when FLIP=fail, as a flaky test fails on some runs and not others."""
+    root.mkdir()
+    (root / "pytest.ini").write_text("[pytest]\n")
+    (root / "test_mod.py").write_text(
+        "import os\n"
+        "\n"
+        "\n"
+        "class TestThing:\n"
+        f"    def {SOMETIMES}(self):\n"
+        "        assert os.environ.get('FLIP') != 'fail'\n"
+        "\n"
+        "    def test_passes(self):\n"
+        "        assert 1 + 1 == 2\n"
+    )
+    return root
+
+
+def _approved_quarantine(db: Path, approved_ms: int) -> str:
+    """A store holding one approved quarantine of `SOMETIMES`, under the id pytest's JUnit report gives it."""
+    store = open_store(db)
+    try:
+        proposal = QuarantineProposal(
+            proposal_id="q-00c0ffee00",
+            test_id=test_id("pytest", CLASS_NAME, SOMETIMES),
+            suite="pytest",
+            class_name=CLASS_NAME,
+            name=SOMETIMES,
+            file=TEST_FILE,
+            status=QuarantineStatus.PROPOSED,
+            reason="flaky: failed and passed on the same commit",
+            evidence="{}",
+            proposed_ms=approved_ms - HOUR,
+        )
+        store.save_quarantine(
+            proposal,
+            QuarantineAuditEntry(
+                proposal_id=proposal.proposal_id, at_ms=proposal.proposed_ms, actor="t", action="proposed"
+            ),
+        )
+        decide(store, proposal.proposal_id, "approve", actor="alice", now_ms=approved_ms)
+    finally:
+        store.close()
+    return proposal.proposal_id
+
+
+def test_a_quarantined_test_failing_under_the_exported_plugin_is_counted_and_not_lifted(tmp_path: Path) -> None:
+    db = tmp_path / "history.duckdb"
+    approved_ms = int(time.time() * 1000) - 3 * DAY
+    proposal_id = _approved_quarantine(db, approved_ms)
+    env = {"HARNESS_DB": str(db), "HARNESS_API_KEY": "", "HARNESS_SANDBOX_DB": str(tmp_path / "none.sqlite")}
+    project = _quarantined_project(tmp_path / "project")
+    exported = _run(
+        env, "quarantine", "export", "--format", "pytest", "--output", str(project / "quarantine_plugin.py")
+    )
+    assert exported.exit_code == 0, exported.output
+
+    # Two real runs under the plugin: the quarantined test fails in one and passes in the other, and neither run
+    # fails. The report of the first says how pytest writes the quarantined failure.
+    reports = {}
+    for flip in ("fail", "pass"):
+        ran = _pytest(project, "-p", "quarantine_plugin", f"--junitxml={flip}.xml", env={"FLIP": flip})
+        assert ran.returncode == 0, ran.stdout
+        reports[flip] = (project / f"{flip}.xml").read_text(encoding="utf-8")
+    [skipped] = list(ET.fromstring(reports["fail"]).iter("skipped"))
+    assert skipped.get("type") == "pytest.xfail"
+    assert (skipped.get("message") or "").startswith(f"harness-connector quarantine {proposal_id}: ")
+    assert "<skipped" not in reports["pass"]  # an xpass is written as a plain pass
+
+    # 40 CI runs since the approval, an hour apart, two per commit: it fails in one of each pair. They go in through
+    # the service `ingest junit` calls, with the store opened once (a command per run costs seconds).
+    store = open_store(db)
+    try:
+        for run in range(40):
+            flip = "fail" if run % 2 == 0 else "pass"
+            at = datetime.fromtimestamp((approved_ms + (run + 1) * HOUR) / 1000, UTC).isoformat()
+            report = tmp_path / f"run-{run:02d}.xml"
+            report.write_text(re.sub(r'timestamp="[^"]*"', f'timestamp="{at}"', reports[flip], count=1))
+            context = JUnitContext(execution_id=f"run-{run:02d}", commit_sha=f"c{run // 2}", branch="main")
+            assert ingest_junit(store, [str(report)], context).errors == []
+    finally:
+        store.close()
+
+    shown = _run(env, "flaky", "--json")
+    assert shown.exit_code == 0, shown.output
+    document = json.loads(shown.stdout)
+    assert document["lifted_quarantines"] == []
+    [verdict] = [v for v in document["verdicts"] if v["name"] == SOMETIMES]
+    assert (verdict["runs"], verdict["failures"], verdict["classification"]) == (40, 20, "flaky")
+    store = open_store(db)
+    try:
+        still = store.quarantine(proposal_id)
+    finally:
+        store.close()
+    assert still is not None and still.status is QuarantineStatus.APPROVED
+
+
+def test_codeowners_rules_match_the_stored_test_file_and_proposals_carry_it(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    # Neither the suite ("pytest") nor the class name read as a path (test_mod/TestThing) is the file: only the
+    # stored `file` of the results matches the rule.
+    codeowners = tmp_path / "CODEOWNERS"
+    codeowners.write_text("* @acme/everyone\n/test_mod.py @acme/billing\n")
+    shown = _run(env, "flaky", "--propose", "--json", "--codeowners", str(codeowners))
+    assert shown.exit_code == 0, shown.output
+    document = json.loads(shown.stdout)
+    [verdict] = [v for v in document["verdicts"] if v["test_id"] == FLAKY_ID]
+    assert verdict["impact"]["owners"] == ["@acme/billing"]
+    [proposal] = document["proposed_quarantines"]
+    assert proposal["file"] == TEST_FILE
+    assert proposal["evidence"]["owners"] == ["@acme/billing"]
+    assert _run(env, "approve", proposal["proposal_id"], "--by", "alice").exit_code == 0
+    exported = json.loads(_run(env, "quarantine", "export", "--format", "json").stdout)["quarantined"]
+    assert [row["file"] for row in exported] == [TEST_FILE]

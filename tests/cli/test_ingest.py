@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+import os
+import time
 from pathlib import Path
 
 from typer.testing import CliRunner
 
 from harness_connector.cli import app
-from harness_connector.store import open_store
+from harness_connector.store import TestResultFilter, open_store
 
 runner = CliRunner()
 
@@ -82,3 +84,68 @@ def test_ingest_events_loads_json_lines_and_refuses_a_bad_line_whole(tmp_path: P
         assert store.counts()["telemetry"] == 2
     finally:
         store.close()
+
+
+SUREFIRE_XML = """<?xml version="1.0" encoding="UTF-8"?>
+<testsuite name="com.acme.CartTest" tests="2" failures="1" errors="0" skipped="0" time="0.7">
+<testcase name="totals" classname="com.acme.CartTest" time="0.5"><failure message="expected 90" type="AssertionError">
+trace</failure></testcase>
+<testcase name="empty" classname="com.acme.CartTest" time="0.2"/>
+</testsuite>
+"""
+HOUR_S = 3600
+
+
+def _flaky_env(tmp_path: Path) -> dict[str, str]:
+    # No key and no prepared sandbox: the wall clock judges the flaky window.
+    return {"HARNESS_API_KEY": "", "HARNESS_SANDBOX_DB": str(tmp_path / "no-sandbox.sqlite"), "COLUMNS": "200"}
+
+
+def _run_times(db: Path) -> list[int | None]:
+    store = open_store(db)
+    try:
+        page = store.test_results(TestResultFilter(), size=100)
+    finally:
+        store.close()
+    return sorted({row.run_ms for row in page.items}, key=lambda ms: ms or 0)
+
+
+def test_a_report_without_a_timestamp_is_dated_by_its_file_and_reaches_the_flaky_report(tmp_path: Path) -> None:
+    report = tmp_path / "TEST-com.acme.CartTest.xml"
+    report.write_text(SUREFIRE_XML)
+    written = int(time.time()) - 5 * HOUR_S
+    os.utime(report, (written, written))
+    db = tmp_path / "h.duckdb"
+    ingested = runner.invoke(app, ["ingest", "junit", str(report), "--db", str(db), "--execution", "e1"])
+    assert ingested.exit_code == 0, ingested.output
+    assert _run_times(db) == [written * 1000]
+    flaky = runner.invoke(app, ["flaky", "--db", str(db), "--json"], env=_flaky_env(tmp_path))
+    assert flaky.exit_code == 0, flaky.output
+    assert json.loads(flaky.stdout)["tests"] == 2
+
+
+def test_the_time_option_dates_undated_reports_and_a_bad_time_is_refused(tmp_path: Path) -> None:
+    report = tmp_path / "TEST-com.acme.CartTest.xml"
+    report.write_text(SUREFIRE_XML)
+    db = tmp_path / "h.duckdb"
+    given = ["ingest", "junit", str(report), "--db", str(db), "--execution", "e1", "--time", "2026-11-20T10:00:00Z"]
+    assert runner.invoke(app, given).exit_code == 0
+    assert _run_times(db) == [1795168800000]
+    dated = tmp_path / "pytest.xml"
+    dated.write_text(
+        PYTEST_XML.replace('<testsuite name="pytest"', '<testsuite name="pytest" timestamp="2026-11-21T10:00:00Z"')
+    )
+    own = runner.invoke(
+        app, ["ingest", "junit", str(dated), "--db", str(db), "--execution", "e2", "--time", "2026-11-20T10:00:00"]
+    )
+    assert own.exit_code == 0, own.output
+    assert _run_times(db) == [1795168800000, 1795255200000]  # the report's own timestamp wins over --time
+    bad = runner.invoke(app, ["ingest", "junit", str(report), "--db", str(db), "--time", "yesterday"])
+    assert bad.exit_code == 2
+    assert "--time" in bad.output and "ISO 8601" in bad.output
+
+
+def test_the_help_says_how_undated_reports_are_dated() -> None:
+    shown = runner.invoke(app, ["ingest", "junit", "--help"], env={"COLUMNS": "200"})
+    assert shown.exit_code == 0
+    assert "--time" in shown.stdout and "mtime" in shown.stdout and "no suite timestamp" in shown.stdout

@@ -281,3 +281,32 @@ def test_details_carry_stack_traces_and_output_per_attempt_when_asked_for() -> N
     )
     assert passing not in {d.test_id for d in details}
     assert len(details) == 7  # 2 flaky attempts, 3 rerun attempts, 1 failure, 1 error; the skip has no text
+
+
+def test_a_quarantined_tests_xfail_is_its_failure_and_an_ordinary_xfail_stays_a_skip(tmp_path: Path) -> None:
+    # As pytest's --junitxml writes a test that the exported quarantine plugin marked xfail, and one that its
+    # authors marked xfail themselves.
+    report = tmp_path / "report.xml"
+    report.write_text(
+        '<?xml version="1.0" encoding="utf-8"?><testsuites name="pytest tests"><testsuite name="pytest" errors="0" '
+        'failures="0" skipped="2" tests="3" time="0.070" timestamp="2024-05-01T10:00:00+00:00">'
+        '<testcase classname="test_mod.TestThing" name="test_sometimes_fails" time="0.001">'
+        '<skipped type="pytest.xfail" message="harness-connector quarantine q-0123456789: flaky on 4 commits" />'
+        "</testcase>"
+        '<testcase classname="test_mod.TestThing" name="test_known_bug" time="0.001">'
+        '<skipped type="pytest.xfail" message="harness-connector quarantine is our name, not this" /></testcase>'
+        '<testcase classname="test_mod.TestThing" name="test_quarantined_note" time="0.001">'
+        '<skipped type="pytest.skip" message="harness-connector quarantine q-0123456789: skipped by hand" />'
+        "</testcase></testsuite></testsuites>",
+        encoding="utf-8",
+    )
+    parsed = parse_file(report, CONTEXT)
+    outcomes = {record.name: (record.outcome, record.failure_type) for record in parsed.results}
+    assert outcomes == {
+        "test_sometimes_fails": (TestOutcome.FAILED, "pytest.xfail"),
+        "test_known_bug": (TestOutcome.SKIPPED, "pytest.xfail"),
+        "test_quarantined_note": (TestOutcome.SKIPPED, "pytest.skip"),
+    }
+    [failed] = by_name(parsed, "test_sometimes_fails")
+    assert failed.message == "harness-connector quarantine q-0123456789: flaky on 4 commits"
+    assert (parsed.summary.failed, parsed.summary.skipped) == (1, 2)

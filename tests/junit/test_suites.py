@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from harness_connector.domain.history import TestOutcome
@@ -87,3 +88,38 @@ def test_merged_reports_with_nested_testsuites_keep_every_suite(tmp_path: Path) 
         ("b", 1, TestOutcome.FAILED),
     ]
     assert parsed.summary.suites == 2
+
+
+def test_a_report_without_a_timestamp_takes_the_callers_fallback_time_and_its_own_timestamp_wins(
+    tmp_path: Path,
+) -> None:
+    undated = '<testsuite name="com.acme.CartTest"><testcase classname="com.acme.CartTest" name="t"/></testsuite>'
+    [plain] = parse_text(tmp_path, undated).results
+    assert plain.started_ms is None  # without a fallback the result has no time, as before
+    [fallback] = parse_text(tmp_path, undated, JUnitContext(execution_id="e", fallback_started_ms=7)).results
+    assert fallback.started_ms == 7
+    dated = '<testsuite name="s" timestamp="2024-05-01T10:00:00"><testcase classname="c" name="t"/></testsuite>'
+    [own] = parse_text(tmp_path, dated, JUnitContext(execution_id="e", fallback_started_ms=7)).results
+    assert own.started_ms == 1714557600000
+    nested = (
+        '<testsuites><testsuite name="a"><testcase classname="c" name="t"/></testsuite>'
+        '<testsuite name="b" timestamp="2024-05-01T10:00:00Z"><testcase classname="c" name="t"/></testsuite>'
+        "</testsuites>"
+    )
+    times = [
+        r.started_ms
+        for r in parse_text(tmp_path, nested, JUnitContext(execution_id="e", fallback_started_ms=7)).results
+    ]
+    assert times == [7, 1714557600000]
+
+
+def test_the_file_time_dates_an_undated_report_when_the_caller_asks_for_it(tmp_path: Path) -> None:
+    report = tmp_path / "TEST-com.acme.CartTest.xml"
+    report.write_text(
+        '<testsuite name="com.acme.CartTest"><testcase classname="com.acme.CartTest" name="t"/></testsuite>'
+    )
+    os.utime(report, (1714557600, 1714557600.25))
+    [result] = parse_file(report, JUnitContext(execution_id="e", file_time_fallback=True)).results
+    assert result.started_ms == 1714557600250
+    given = JUnitContext(execution_id="e", file_time_fallback=True, fallback_started_ms=9)
+    assert [r.started_ms for r in parse_file(report, given).results] == [9]

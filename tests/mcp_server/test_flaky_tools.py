@@ -381,6 +381,28 @@ async def test_auto_approve_never_stands_in_for_the_person(sut: ServerUnderTest,
     assert len(asked.questions) == 1  # auto-approve did not skip the question either
 
 
+async def test_a_client_that_cannot_ask_cannot_approve_even_with_confirm(sut: ServerUnderTest, store: Store) -> None:
+    sut.auto_approve = Risk.DESTRUCTIVE  # not even with HARNESS_AUTO_APPROVE_RISK=all
+    async with Client(with_store(sut, store), client_info=CLIENT) as cannot_ask:
+        proposal_id = await propose(cannot_ask)
+        refusals = [
+            await error_of(
+                cannot_ask,
+                "harness_execute",
+                {"resource_type": "quarantine", "action": "approve", "resource_id": proposal_id, **confirm},
+            )
+            for confirm in ({}, {"confirm": True})
+        ]
+        detail = await call(cannot_ask, "harness_get", {"resource_type": "quarantine", "resource_id": proposal_id})
+    for refused in refusals:
+        assert f"`harness-connector approve {proposal_id}`" in refused
+        assert "confirm=true does not stand in" in refused
+    assert detail["item"]["status"] == "proposed"
+    assert [entry["action"] for entry in detail["item"]["audit"]] == ["proposed"]
+    [stored] = store.quarantines()
+    assert stored.status == "proposed" and stored.decided_by is None
+
+
 async def test_read_only_mode_refuses_every_quarantine_action(sut: ServerUnderTest, store: Store) -> None:
     sut.read_only = True
     async with Client(with_store(sut, store), elicitation_callback=accept) as client:

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from dataclasses import replace
 
 import pytest
 
-from harness_connector.analysis.flaky import Classification, Recommendation
+from harness_connector.analysis.flaky import Classification, CodeOwners, Recommendation
 from harness_connector.domain.history import ExecutionFact, TestOutcome, TestResult
 from harness_connector.domain.quarantine import QuarantineStatus
 from harness_connector.errors import UsageError
@@ -219,3 +220,29 @@ def test_an_approved_quarantine_is_lifted_after_enough_passes_since_approval(sto
     assert stored is not None and stored.status is QuarantineStatus.LIFTED and stored.lifted_ms == NOW + DAY
     assert store.quarantine_audit(proposal_id)[-1].actor == "harness-connector (auto-lift)"
     assert export_quarantine(store.quarantines(), "junit") == ""
+
+
+def test_codeowners_rules_match_the_stored_file_of_a_test_and_its_proposal_carries_the_file(store: Store) -> None:
+    runs = Runs(store)
+    for n in range(60):
+        runs.add(n, {"flaky": F if n % 4 == 0 else P, **{f"t{k}": P for k in range(25)}}, commit=f"c{n // 2}")
+    # The test moved halfway: its newest results name the file it lives in now.
+    moved_ms = START + 30 * 600_000
+    runs.results = [
+        replace(
+            r, file="src/old/test_billing.py" if (r.started_ms or 0) < moved_ms else "tests/billing/test_invoice.py"
+        )
+        if r.test_id == "flaky"
+        else r
+        for r in runs.results
+    ]
+    runs.write()
+    owners = CodeOwners.parse("* @acme/everyone\n/tests/billing/ @acme/billing\n")
+    report = flaky_report(store, now_ms=NOW, owners=owners)
+    verdict = next(v for v in report.verdicts if v.test_id == "flaky")
+    assert verdict.impact.owners == ("@acme/billing",)
+    assert report.impact.owners == ("@acme/billing",)
+    [made] = propose(store, report, now_ms=NOW)
+    assert made.file == "tests/billing/test_invoice.py"
+    assert made.evidence_data["owners"] == ["@acme/billing"]
+    assert store.test_files(["flaky", "t0", "missing"]) == {"flaky": "tests/billing/test_invoice.py"}

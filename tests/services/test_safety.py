@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 
 from harness_connector.harness.registry import Risk
-from harness_connector.services.safety import Gate, after_answer, decide, question
+from harness_connector.services.safety import Gate, after_answer, decide, person_only_refusal, question
 
 
 def _decide(
@@ -104,3 +104,19 @@ def test_a_decision_that_needs_a_person_ignores_the_auto_approve_level(
     assert decision.gate is expected
     if expected is Gate.REFUSE and not read_only:
         assert "HARNESS_AUTO_APPROVE_RISK does not cover it" in decision.reason
+
+
+def test_only_a_person_approves_a_quarantine_so_a_client_that_cannot_ask_is_refused() -> None:
+    refusal = person_only_refusal("quarantine", "Approve", can_ask=False, target="q-0123456789")
+    assert refusal is not None and refusal.gate is Gate.REFUSE
+    assert "`harness-connector approve q-0123456789`" in refusal.reason
+    assert "confirm=true does not stand in" in refusal.reason
+    assert person_only_refusal("quarantine", "approve", can_ask=True, target="q-0123456789") is None
+
+
+@pytest.mark.parametrize(
+    ("resource_type", "action"),
+    [("quarantine", "reject"), ("quarantine", "lift"), ("approval_instance", "approve"), (None, "approve")],
+)
+def test_other_decisions_keep_their_gate(resource_type: str | None, action: str) -> None:
+    assert person_only_refusal(resource_type, action, can_ask=False, target="x") is None

@@ -78,7 +78,10 @@ def flaky(
     console = Console()
     _print_lifted(console, lifted)
     if document["tests"] == 0:
-        say(f"no test results in the last {window} days in the store; run harness-connector sync first")
+        say(
+            f"no test results in the last {window} days in the store; run harness-connector sync first, or "
+            "harness-connector ingest junit (its --time dates reports that carry no timestamp)"
+        )
     _print_report(console, document, window)
     if proposed is not None:
         _print_proposed(console, proposed, db)

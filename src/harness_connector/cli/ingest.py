@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import time
 from dataclasses import asdict
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -25,24 +26,60 @@ def register(app: typer.Typer) -> None:
     app.add_typer(ingest_app, name="ingest")
 
 
+_FILE_TIME = "mtime"
+
+
+def _fallback_ms(when: str) -> int | None:
+    """`--time` as epoch milliseconds; None for each file's modification time."""
+    if when.strip().lower() == _FILE_TIME:
+        return None
+    try:
+        moment = datetime.fromisoformat(when.strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise typer.BadParameter(
+            f"{when!r} is not a time; give ISO 8601 (2026-11-20T10:00:00Z) or {_FILE_TIME}", param_hint="--time"
+        ) from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return int(moment.timestamp() * 1000)
+
+
 @ingest_app.command("junit")
 def junit(
     paths: Annotated[list[str], typer.Argument(help="Files, directories or globs of JUnit/xUnit XML reports.")],
     execution: Annotated[str | None, typer.Option(help="Execution id the results belong to.")] = None,
     pipeline: Annotated[str | None, typer.Option(help="Pipeline id.")] = None,
-    commit: Annotated[str | None, typer.Option(help="Commit SHA that was tested.")] = None,
+    commit: Annotated[
+        str | None,
+        typer.Option(
+            help="Commit SHA that was tested; `flaky` finds flaky tests by results that differ on one commit."
+        ),
+    ] = None,
     branch: Annotated[str | None, typer.Option(help="Branch that was tested.")] = None,
     pr: Annotated[int | None, typer.Option(help="Pull request number.")] = None,
+    when: Annotated[
+        str,
+        typer.Option(
+            "--time",
+            help="When the tests ran, for reports that do not say (no suite timestamp: Surefire, Failsafe, PHPUnit "
+            "and NUnit write none): an ISO 8601 time (UTC when it has no zone), or 'mtime' for each file's "
+            "modification time. A report's own timestamp wins. Results without a time are outside every window "
+            "of `flaky`.",
+        ),
+    ] = _FILE_TIME,
     db: Annotated[Path | None, typer.Option(help="History store file (default: HARNESS_DB).")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the per-file summary as JSON.")] = False,
 ) -> None:
     """Ingest JUnit reports: each file is stored whole or not at all; a bad file is named with its problem."""
+    fallback_ms = _fallback_ms(when)
     context = JUnitContext(
         execution_id=execution or f"local-{int(time.time() * 1000)}",
         pipeline_id=pipeline,
         commit_sha=commit,
         branch=branch,
         pr_number=pr,
+        fallback_started_ms=fallback_ms,
+        file_time_fallback=fallback_ms is None,
     )
     try:
         store = open_history(db or Settings().db_path)

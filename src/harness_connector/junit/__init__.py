@@ -15,6 +15,7 @@ for path in find_report_files(["target/surefire-reports", "reports/**/*.xml"]).f
 """
 
 from harness_connector.junit.api import iter_results, parse_file, stream_into
+from harness_connector.junit.cases import QUARANTINE_XFAIL_PREFIX
 from harness_connector.junit.ids import normalise_part, test_id
 from harness_connector.junit.model import (
     CaseDetail,
@@ -28,6 +29,7 @@ from harness_connector.junit.parser import JUnitStream
 from harness_connector.junit.paths import ReportPaths, find_report_files, is_junit_file
 
 __all__ = [
+    "QUARANTINE_XFAIL_PREFIX",
     "CaseDetail",
     "FileSummary",
     "JUnitContext",

@@ -6,6 +6,11 @@ that came before the verdict:
 
 - `<failure>` → FAILED, `<error>` → ERROR, `<skipped>` → SKIPPED; with several, failure beats error beats
   skipped (pytest adds an `<error>` for a teardown crash after a `<failure>`; the test's own verdict is the failure).
+- A `<skipped type="pytest.xfail">` whose message starts with `QUARANTINE_XFAIL_PREFIX` and a proposal id is
+  FAILED: that is how pytest reports a failure of a test that the plugin of `harness-connector quarantine export
+  --format pytest` marked xfail. Read as a skip, a quarantined test's failures would vanish from flaky detection
+  and its passes alone would lift the quarantine. Other xfails stay SKIPPED: a declared expected failure is not
+  flakiness.
 - `<flakyFailure>`/`<flakyError>` (no verdict element): each is a failed attempt, in order, and a final attempt
   that passed, which becomes FLAKY.
 - `<rerunFailure>`/`<rerunError>` after a verdict: the verdict is attempt 1, each rerun one more failed attempt.
@@ -25,7 +30,13 @@ from lxml import etree
 
 from harness_connector.domain.history import TestOutcome
 
-__all__ = ["Attempt", "case_attempts", "duration_ms", "message_from", "trim"]
+__all__ = ["QUARANTINE_XFAIL_PREFIX", "Attempt", "case_attempts", "duration_ms", "message_from", "trim"]
+
+# The start of the xfail reason the exported pytest quarantine plugin gives; the proposal id and a colon follow,
+# which is what tells it from an xfail reason that merely begins with the same words.
+QUARANTINE_XFAIL_PREFIX = "harness-connector quarantine "
+_QUARANTINED = re.compile(re.escape(QUARANTINE_XFAIL_PREFIX) + r"q-[0-9a-f]+:")
+_XFAIL_TYPE = "pytest.xfail"
 
 _VERDICTS = {"failure": TestOutcome.FAILED, "error": TestOutcome.ERROR, "skipped": TestOutcome.SKIPPED}
 _RANK = {TestOutcome.FAILED: 3, TestOutcome.ERROR: 2, TestOutcome.SKIPPED: 1}
@@ -141,6 +152,11 @@ def _rerun_attempt(element: etree._Element, outcome: TestOutcome, caps: tuple[in
     )
 
 
+def _quarantined_failure(element: etree._Element) -> bool:
+    """Whether a `<skipped>` is pytest's report of a quarantined test that failed (see the module docstring)."""
+    return element.get("type") == _XFAIL_TYPE and _QUARANTINED.match(element.get("message") or "") is not None
+
+
 def case_attempts(case: etree._Element, case_ms: int, message_cap: int, output_cap: int) -> tuple[list[Attempt], int]:
     """All attempts of one `<testcase>` that has children, in the order they ran, and which one decided it."""
     caps = (message_cap, output_cap)
@@ -169,6 +185,8 @@ def case_attempts(case: etree._Element, case_ms: int, message_cap: int, output_c
         final = Attempt(final_outcome, case_ms, None, None, None, stdout, stderr)
         return [*flaky, final], len(flaky)
     outcome, element = verdict
+    if outcome is TestOutcome.SKIPPED and _quarantined_failure(element):
+        outcome = TestOutcome.FAILED
     body = _text(element)
     message = message_from(element.get("message"), body, message_cap, case.get("name") or "")
     failure_type = element.get("type") or None

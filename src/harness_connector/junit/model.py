@@ -38,6 +38,11 @@ class JUnitContext:
 
     Commit, branch and start time may also come from the report itself (suite `<properties>` and `timestamp`);
     a value given here always wins over the file's.
+
+    Surefire, Failsafe, PHPUnit and NUnit write no suite `timestamp`, and a result without a time falls outside
+    every time window (flaky detection, history). For those reports the start time is `fallback_started_ms`, or,
+    with `file_time_fallback`, the file's modification time (when the runner finished writing it). A report's
+    own `timestamp` wins over either.
     """
 
     execution_id: str
@@ -48,6 +53,8 @@ class JUnitContext:
     branch: str | None = None
     pr_number: int | None = None
     started_ms: int | None = None
+    fallback_started_ms: int | None = None
+    file_time_fallback: bool = False
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

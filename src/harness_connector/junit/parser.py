@@ -16,6 +16,7 @@ from __future__ import annotations
 import itertools
 import os
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from pathlib import Path
 
 from lxml import etree
@@ -69,6 +70,13 @@ def _drop_before(element: etree._Element) -> None:
     parent = element.getparent()
     if parent is not None:
         del parent[: parent.index(element)]
+
+
+def _with_file_time(context: JUnitContext, mtime_s: float) -> JUnitContext:
+    """The context with the file's modification time as its fallback start, when the caller asked for that."""
+    if not context.file_time_fallback or context.fallback_started_ms is not None:
+        return context
+    return replace(context, fallback_started_ms=int(mtime_s * 1000))
 
 
 def _ends_early(path: Path) -> bool:
@@ -128,7 +136,7 @@ class JUnitStream:
     def _run(self) -> Iterator[list[TestResult]]:
         where, limits = str(self.path), self._limits
         try:
-            size = self.path.stat().st_size
+            stat = self.path.stat()
             raw = self.path.open("rb")
         except FileNotFoundError:
             raise JUnitError(where, "no such file", hint="Check the path or glob") from None
@@ -136,6 +144,8 @@ class JUnitStream:
             raise JUnitError(where, "this is a directory", hint="Expand it with find_report_files first") from None
         except OSError as error:
             raise JUnitError(where, f"cannot read the file ({error.strerror})", hint="Check its permissions") from None
+        size = stat.st_size
+        self._context = _with_file_time(self._context, stat.st_mtime)
         with raw:
             if size > limits.max_file_bytes:
                 raise self._too_large(size)

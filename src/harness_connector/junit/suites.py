@@ -13,7 +13,8 @@
   `attempt`/`run_attempt`/`test_attempt` (1-based) or `retry`/`rerun`/`retry_count` (0-based) → the attempt
   number of the suite's runs (a pipeline that re-runs a test step can label its second report so). Properties
   apply to the cases after them, which is where every dialect writes them.
-- A suite's `timestamp` is when its cases started, unless the caller's context says.
+- A suite's `timestamp` is when its cases started, unless the caller's context says; a report without one
+  takes the context's fallback time.
 """
 
 from __future__ import annotations
@@ -84,6 +85,8 @@ def root_frame(element: etree._Element, ctx: JUnitContext, playwright: bool, *, 
     """The frame of the root element: a `<testsuite>` (`named`) or the `<testsuites>` collection."""
     name, file = _suite_name(element, playwright) if named else ("", None)
     started = ctx.started_ms if ctx.started_ms is not None else epoch_ms(element.get("timestamp"))
+    if started is None:
+        started = ctx.fallback_started_ms  # nested suites with a timestamp of their own still override it
     context: Context = (
         ctx.execution_id,
         ctx.pipeline_id,

@@ -7,6 +7,7 @@ approved quarantine are passed as known flaky, so they stay flagged until they a
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -22,7 +23,7 @@ from harness_connector.analysis.flaky import (
 )
 from harness_connector.domain.quarantine import QuarantineStatus
 from harness_connector.errors import UsageError
-from harness_connector.store import Store, TestRunRow
+from harness_connector.store import Store, TestCommitRow, TestRunRow, TestTotalsRow
 
 __all__ = ["HISTORY_LIMIT", "TestExplanation", "explain_test", "flaky_report", "load_codeowners"]
 
@@ -99,9 +100,25 @@ def flaky_report(
         default_branch=branch,
         known_flaky=known,
         owners=owners,
+        test_paths=_test_paths(store, totals, commits, owners),
         policy=policy,
         include_stable=include_stable,
     )
+
+
+def _test_paths(
+    store: Store, totals: Sequence[TestTotalsRow], commits: Sequence[TestCommitRow], owners: CodeOwners | None
+) -> dict[str, str]:
+    """The stored files of the tests that can get a verdict (those that failed), for CODEOWNERS to match.
+
+    Suites and class names rarely spell a repository path (pytest's suite is "pytest"), so without the file most
+    rules match nothing. Paths serve only the owners, so without them nothing is read.
+    """
+    if owners is None:
+        return {}
+    failing = {row.test_id for row in totals if row.failed or row.flaky or row.retries_failed}
+    failing.update(row.test_id for row in commits)
+    return store.test_files(failing)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -12,13 +12,14 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from enum import StrEnum
 
 from harness_connector.analysis.flaky import FlakyReport, FlakyVerdict, Recommendation, should_lift
 from harness_connector.domain.quarantine import QuarantineAuditEntry, QuarantineProposal, QuarantineStatus
 from harness_connector.errors import UsageError
+from harness_connector.junit import QUARANTINE_XFAIL_PREFIX
 from harness_connector.store import Store
 
 __all__ = [
@@ -95,24 +96,30 @@ def _evidence(verdict: FlakyVerdict, report: FlakyReport) -> str:
 
 
 def propose(
-    store: Store, report: FlakyReport, *, now_ms: int, files: dict[str, str] | None = None
+    store: Store, report: FlakyReport, *, now_ms: int, files: Mapping[str, str] | None = None
 ) -> list[QuarantineProposal]:
     """Store a proposal for every test the report recommends quarantining that has no open proposal; return them.
 
-    `files` maps test ids to their source file, when known, for the export.
+    `files` maps test ids to their source file, for the export and for owners; by default, the files the stored
+    results of those tests name.
     """
     open_tests = {p.test_id for p in store.quarantines(statuses={QuarantineStatus.PROPOSED, QuarantineStatus.APPROVED})}
+    wanted = [
+        verdict
+        for verdict in report.verdicts
+        if verdict.recommendation is Recommendation.QUARANTINE and verdict.test_id not in open_tests
+    ]
+    if files is None:
+        files = store.test_files([verdict.test_id for verdict in wanted])
     made = []
-    for verdict in report.verdicts:
-        if verdict.recommendation is not Recommendation.QUARANTINE or verdict.test_id in open_tests:
-            continue
+    for verdict in wanted:
         proposal = QuarantineProposal(
             proposal_id=_proposal_id(verdict.test_id, now_ms),
             test_id=verdict.test_id,
             suite=verdict.suite,
             class_name=verdict.class_name,
             name=verdict.name,
-            file=(files or {}).get(verdict.test_id),
+            file=files.get(verdict.test_id),
             status=QuarantineStatus.PROPOSED,
             reason=verdict.reason,
             evidence=_evidence(verdict, report),
@@ -228,13 +235,25 @@ def export_quarantine(proposals: Sequence[QuarantineProposal], fmt: ExportFormat
     return _pytest_plugin(active)
 
 
+def _xfail_reason(proposal: QuarantineProposal) -> str:
+    """The xfail reason the pytest plugin gives a quarantined test.
+
+    It starts with the marker the JUnit reader looks for, so that `--junitxml`'s report of the test's failure (a
+    skip of type `pytest.xfail` with this reason as its message) is read back as a failure, not a skip.
+    """
+    return f"{QUARANTINE_XFAIL_PREFIX}{proposal.proposal_id}: {proposal.reason}"
+
+
 def _pytest_plugin(active: Sequence[QuarantineProposal]) -> str:
-    entries = "".join(f"    ({p.class_name!r}, {p.name!r}): {f'{p.proposal_id}: {p.reason}'!r},\n" for p in active)
+    entries = "".join(f"    ({p.class_name!r}, {p.name!r}): {_xfail_reason(p)!r},\n" for p in active)
     return f'''"""Quarantined flaky tests, written by `harness-connector quarantine export --format pytest`.
 
 Load it with `pytest -p quarantine_plugin` (this file on the import path) or from a conftest.py with
 `pytest_plugins = ["quarantine_plugin"]`. Listed tests still run; a failure is reported as xfail and does not fail
 the run, and a pass as xpass. Tests are matched by their JUnit class name and name, as `--junitxml` writes them.
+Keep the xfail reasons as written: `harness-connector ingest junit` reads an xfail whose reason starts with
+"{QUARANTINE_XFAIL_PREFIX.strip()}" as a failure, so quarantined tests keep their history (and are not lifted on
+passes alone).
 """
 
 import pytest
@@ -254,5 +273,5 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         reason = QUARANTINED.get(_junit_names(item))
         if reason is not None:
-            item.add_marker(pytest.mark.xfail(reason="quarantined: " + reason, strict=False))
+            item.add_marker(pytest.mark.xfail(reason=reason, strict=False))
 '''

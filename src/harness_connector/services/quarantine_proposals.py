@@ -4,7 +4,8 @@ harness_execute actions on them.
 `propose` runs the flaky report and stores a proposal for each test it recommends quarantining. It is a low-risk
 write: nothing a test runner reads changes until a person approves. `approve`, `reject` and `lift` are that
 person's decisions, so their gate never lets the operator's auto-approve level stand in for the person, and the
-audit entry names the MCP client and how the person confirmed.
+audit entry names the MCP client and how the person confirmed. An approval must be the person's own answer to the
+client's question: a client that cannot ask is refused, whatever confirm it sends (see `safety.person_only_refusal`).
 """
 
 from __future__ import annotations
@@ -176,7 +177,8 @@ async def _propose(conn: Connection, call: LocalActionCall) -> ExecuteResult:
     if made:
         hint = (
             "a person reviews each proposal's evidence, then harness_execute resource_type=quarantine "
-            "action=approve (or reject) resource_id=<proposal_id>"
+            "action=approve (or reject) resource_id=<proposal_id>, which asks them; in a client that cannot ask, "
+            "they run `harness-connector approve <proposal_id>` themselves"
         )
     else:
         hint = (
@@ -194,6 +196,13 @@ async def _propose(conn: Connection, call: LocalActionCall) -> ExecuteResult:
 _DECISION = (
     "A person's decision, audited with the MCP client's name: elicitation asks them, or confirm=true after they "
     "agreed; HARNESS_AUTO_APPROVE_RISK never stands in for them. Optional note: body (text) or params.note."
+)
+# Approval is what takes a test's failures out of builds, so only the person's own answer counts (DESIGN §5).
+_APPROVAL = (
+    "Only a person approves, audited with the MCP client's name: the client asks them through MCP elicitation; a "
+    "client that cannot ask is refused, and the person runs `harness-connector approve ID` themselves. "
+    "HARNESS_AUTO_APPROVE_RISK never stands in for them, nor does confirm=true. Optional note: body (text) or "
+    "params.note."
 )
 
 QUARANTINES = LocalType(
@@ -216,7 +225,7 @@ QUARANTINES = LocalType(
         ),
         "approve": LocalAction(
             risk=Risk.MEDIUM_WRITE,
-            description=f"Approve a proposed quarantine (resource_id = proposal id). {_DECISION}",
+            description=f"Approve a proposed quarantine (resource_id = proposal id). {_APPROVAL}",
             perform=_decide,
             person_required=True,
             preview=_preview,

@@ -11,7 +11,13 @@ from enum import StrEnum
 
 from harness_connector.harness.registry import Risk
 
-__all__ = ["Gate", "GateDecision", "after_answer", "decide", "question"]
+__all__ = ["Gate", "GateDecision", "after_answer", "decide", "person_only_refusal", "question"]
+
+# DESIGN §5: a quarantine takes effect only once a person approved it, by answering the client's question (MCP
+# elicitation) or with `harness-connector approve ID`. A caller's confirm=true is the model's word that the person
+# agreed, so it cannot approve one. Rejecting and lifting only make builds stricter again; confirm=true still
+# serves them.
+_PERSON_ONLY = frozenset({("quarantine", "approve")})
 
 
 class Gate(StrEnum):
@@ -44,7 +50,7 @@ def decide(
 
     With `person_required` (a decision that is a person's to make, such as approving a quarantine), neither the
     operator's auto-approve level nor a low risk lets the operation through: only the person's answer or the
-    caller's confirm=true does.
+    caller's confirm=true does (for approving a quarantine, not even confirm=true: see `person_only_refusal`).
     """
     if risk is Risk.READ:
         return GateDecision(Gate.PROCEED, "reads need no confirmation")
@@ -77,6 +83,22 @@ def decide(
         f"this is a {risk.value} operation and this client cannot ask you to confirm it. After the person has "
         "agreed, call again with confirm=true, or use a client that supports MCP elicitation, or have the "
         f"operator set HARNESS_AUTO_APPROVE_RISK={risk.value}",
+    )
+
+
+def person_only_refusal(
+    resource_type: str | None, action: str, *, can_ask: bool, target: str | None
+) -> GateDecision | None:
+    """The refusal of an approval that only a person may give, when this client cannot ask them; else None."""
+    if can_ask or (resource_type, action.lower()) not in _PERSON_ONLY:
+        return None
+    command = f"harness-connector approve {target or '<proposal id>'}"
+    return GateDecision(
+        Gate.REFUSE,
+        "approving a quarantine is a person's decision and this client cannot ask them (it does not support MCP "
+        "elicitation); confirm=true does not stand in for them. Show the person the proposal (harness_get "
+        f"resource_type=quarantine) and let them run `{command}` themselves, or use a client that supports MCP "
+        "elicitation",
     )
 
 

@@ -323,6 +323,18 @@ class DuckDBStore:
             found.setdefault(run.test_id, []).append(run)
         return found
 
+    def test_files(self, test_ids: Collection[str]) -> dict[str, str]:
+        wanted = sorted(set(test_ids))
+        if not wanted:
+            return {}
+        # The newest file wins: a test moved to another file is owned where it lives now.
+        query = queries.Query(
+            """SELECT test_id, arg_max(file, coalesce(started_ms, 0)) FROM test_results
+            WHERE file IS NOT NULL AND file <> '' AND test_id IN (SELECT unnest(?::VARCHAR[])) GROUP BY test_id""",
+            [wanted],
+        )
+        return {str(test_id): str(file) for test_id, file in self._fetch(query)}
+
     def execution_tests(
         self, *, since_ms: int, until_ms: int, pipeline_id: str | None = None, branch: str | None = None
     ) -> list[ExecutionTestsRow]:

@@ -196,6 +196,10 @@ class Store(Protocol):
         without results in the window are absent."""
         ...
 
+    def test_files(self, test_ids: Collection[str]) -> dict[str, str]:
+        """The source file of each test, as its newest result with a file gave it; tests without one are absent."""
+        ...
+
     def execution_tests(
         self, *, since_ms: int, until_ms: int, pipeline_id: str | None = None, branch: str | None = None
     ) -> list[ExecutionTestsRow]:

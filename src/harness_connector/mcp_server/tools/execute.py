@@ -9,6 +9,7 @@ import anyio
 from mcp.server import MCPServer
 from mcp.server.elicitation import ElicitationResult
 from mcp.server.mcpserver import Context
+from mcp.server.mcpserver.exceptions import ToolError
 from mcp.server.mcpserver.resolve import Resolve
 from mcp.types import CallToolResult, ToolAnnotations
 from pydantic import Field
@@ -33,8 +34,15 @@ from harness_connector.services.actions import execute_action
 from harness_connector.services.arguments import coerce_mapping
 from harness_connector.services.local_types import LOCAL_TYPES, LocalActionCall, perform_local
 from harness_connector.services.results import ExecuteResult
+from harness_connector.services.safety import person_only_refusal
 
 __all__ = ["register"]
+
+
+def _can_ask(ctx: Context[Any, Any]) -> bool:
+    """Whether the client declared MCP elicitation, the only way a person answers through it."""
+    caps = ctx.client_capabilities
+    return bool(caps and caps.elicitation)
 
 
 def register(server: MCPServer[Any]) -> None:
@@ -50,7 +58,8 @@ def register(server: MCPServer[Any]) -> None:
             Field(
                 description="run, retry, rerun, interrupt (pipeline/execution); toggle, kill, restore (feature_flag); "
                 "approve, reject (approval_instance); test_connection (connector); propose, approve, reject, lift "
-                "(quarantine of flaky tests: approve/reject/lift are a person's decision, asked every time)."
+                "(quarantine of flaky tests: approve/reject/lift are a person's decision, asked every time; approve "
+                "needs a client that can ask, otherwise the person runs `harness-connector approve ID`)."
             ),
         ],
         resource_type: TypeArg = None,
@@ -72,6 +81,9 @@ def register(server: MCPServer[Any]) -> None:
     ) -> Annotated[CallToolResult, ExecuteResult]:
         """Act on Harness: run or retry a pipeline, abort/pause/resume, flip a flag, approve, test a connector;
         propose, approve, reject or lift a flaky test's quarantine."""
+        refusal = person_only_refusal(resource_type, action, can_ask=_can_ask(ctx), target=resource_id)
+        if refusal is not None:
+            raise ToolError(f"not done: {refusal.reason}")
         allowed_because = ensure_allowed(decision)
         app = app_context(ctx)
         conn = app.conn
