@@ -76,7 +76,8 @@ def sandbox_env(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, str
 
 def test_an_execution_on_the_embedded_sandbox_is_investigated(sandbox_env: tuple[dict[str, str], str]) -> None:
     env, execution_id = sandbox_env
-    result = runner.invoke(app, ["investigate", execution_id, "--json"], env=env)
+    # Harness execution ids are URL-safe base64 and may start with "-": after "--" they are never read as options.
+    result = runner.invoke(app, ["investigate", "--json", "--", execution_id], env=env)
     assert result.exit_code == 0, result.output
     found = json.loads(result.stdout)
     assert found["verdict"]["category"] == "dependency_registry_outage"
